@@ -1,0 +1,3 @@
+//! Container and Kubernetes identity: container ids from cgroup paths, and
+//! metadata looked up asynchronously from the runtimes (Docker API, CRI).
+//! Stage: **state**. Never blocks the event path.

@@ -1,0 +1,2 @@
+//! Output channels (stdout, file, syslog, program, HTTP) behind a bounded
+//! queue, off the event path. Stage: **outputs**.

@@ -3,6 +3,8 @@
 
 mod cli;
 mod cmd;
+#[allow(dead_code)]
+mod config;
 
 use std::process::ExitCode;
 

@@ -8,5 +8,17 @@ pub fn run(args: &FalcoArgs) -> u8 {
         println!("Peregrine version: {}", env!("CARGO_PKG_VERSION"));
         return 0;
     }
-    super::not_yet("live detection")
+    if !args.validate.is_empty() {
+        return super::validate::run(args);
+    }
+    if args.list_fields.is_some() {
+        return super::list::fields(args);
+    }
+    if args.list_rules || args.describe_rule.is_some() {
+        return super::list::rules(args);
+    }
+    if args.capture_file.is_some() {
+        return super::replay::run(args);
+    }
+    super::live::run(args)
 }

@@ -4,6 +4,10 @@ pub mod capture;
 pub mod events;
 pub mod falco;
 pub mod filter;
+pub mod list;
+pub mod live;
+pub mod replay;
+pub mod validate;
 
 /// Placeholder exit for commands whose issue has not landed yet.
 pub(crate) fn not_yet(what: &str) -> u8 {

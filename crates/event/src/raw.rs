@@ -9,6 +9,9 @@
 
 use std::fmt;
 
+use crate::param::Param;
+use crate::table::{self, Direction, EventInfo};
+
 /// Size of the fixed event header.
 pub const HEADER_LEN: usize = 26;
 
@@ -64,6 +67,13 @@ pub struct RawEvent<'a> {
 }
 
 impl<'a> RawEvent<'a> {
+    /// Parses the event at the start of `buf`, taking the param-length width
+    /// from the event table. Returns the event and the bytes after it.
+    #[inline]
+    pub fn parse(buf: &'a [u8]) -> Result<(RawEvent<'a>, &'a [u8]), EventError> {
+        Self::parse_with(buf, table::is_large_payload)
+    }
+
     /// Parses the event at the start of `buf`. `large_payload` tells whether the
     /// event type uses 32-bit param lengths (see the event table). Returns the
     /// event and the bytes after it.
@@ -167,6 +177,68 @@ impl<'a> RawEvent<'a> {
         }
         let l = self.param_len_unchecked(i) as usize;
         self.bytes.get(off..off + l)
+    }
+
+    /// The table entry for this event's type (`None` past the table).
+    #[inline]
+    pub fn info(&self) -> Option<&'static EventInfo> {
+        table::event_info(self.event_type())
+    }
+
+    #[inline]
+    pub fn direction(&self) -> Direction {
+        table::direction(self.event_type())
+    }
+
+    /// `evt.type`: the table name, or for generic events the syscall name
+    /// their `ID` param carries.
+    pub fn type_name(&self) -> &'static str {
+        let ty = self.event_type();
+        if ty == table::PPME_GENERIC_E || ty == table::PPME_GENERIC_X {
+            let id = self
+                .param(0)
+                .filter(|p| p.len() == 2)
+                .map(|p| u16::from_le_bytes([p[0], p[1]]));
+            return match id.and_then(table::syscall_name) {
+                Some(n) => n,
+                None => "unknown",
+            };
+        }
+        match self.info() {
+            Some(i) => i.name,
+            None => "unknown",
+        }
+    }
+
+    /// Param `i` with its table description. `None` past `nparams` or past
+    /// the table's params (a newer producer appended params we do not know).
+    #[inline]
+    pub fn typed_param(&self, i: usize) -> Option<Param<'a>> {
+        let info = self.info()?.params.get(i)?;
+        let bytes = self.param(i)?;
+        Some(Param {
+            index: i,
+            info,
+            bytes,
+        })
+    }
+
+    /// The param named `name` (first match), if the event carries it.
+    pub fn param_by_name(&self, name: &str) -> Option<Param<'a>> {
+        let i = self.info()?.param_index(name)?;
+        self.typed_param(i)
+    }
+
+    /// Params that both the event carries and the table describes, in order.
+    pub fn typed_params(&self) -> impl Iterator<Item = Param<'a>> + 'a {
+        let infos: &'static [crate::table::ParamInfo] = match self.info() {
+            Some(i) => i.params,
+            None => &[],
+        };
+        self.params()
+            .zip(infos.iter())
+            .enumerate()
+            .map(|(index, (bytes, info))| Param { index, info, bytes })
     }
 
     /// Iterates over all params in order.

@@ -294,11 +294,11 @@ impl EventField {
                 }) else {
                     return false;
                 };
-                render_param(raw, p, ctx, scratch);
                 if matches!(self, EventField::Arg(_)) {
+                    render_param(raw, p, ctx, scratch);
                     out.push_str(scratch.best());
                 } else {
-                    out.push_str(&scratch.raw);
+                    crate::format::render_raw(raw, p, out);
                 }
             }
             EventField::Res => return write_res(raw, ctx, scratch, out),

@@ -312,6 +312,34 @@ pub fn render_param(ev: &RawEvent<'_>, p: Param<'_>, ctx: &dyn ArgContext, out: 
     }
 }
 
+/// The raw value of a param, as `evt.rawarg.NAME` shows it: numbers in
+/// decimal whatever their print format, no name resolution.
+pub fn render_raw(ev: &RawEvent<'_>, p: Param<'_>, out: &mut String) {
+    let p = p.resolve_dyn();
+    use ParamType as T;
+    let signed = matches!(
+        p.info.ty,
+        T::Int8 | T::Int16 | T::Int32 | T::Int64 | T::Errno | T::Fd | T::Pid | T::Fd32 | T::Pid32
+    );
+    match p.info.ty.fixed_size() {
+        Some(n)
+            if p.bytes.len() == n
+                && !matches!(p.info.ty, T::Double | T::Ipv4addr | T::Ipv6addr) =>
+        {
+            let _ = if signed {
+                write!(out, "{}", p.as_i64().unwrap_or(0))
+            } else {
+                write!(out, "{}", p.as_u64().unwrap_or(0))
+            };
+        }
+        _ => {
+            let mut r = Rendered::default();
+            render_param(ev, p, &NoContext, &mut r);
+            out.push_str(&r.raw);
+        }
+    }
+}
+
 fn flag_table(aux: ParamAux) -> &'static [NameValue] {
     match aux {
         ParamAux::Flags(f) => f,

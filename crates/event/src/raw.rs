@@ -104,11 +104,18 @@ impl<'a> RawEvent<'a> {
         }
         let bytes = &buf[..len_us];
         let ev = RawEvent { bytes, len_width };
-        let mut total = lens_end;
-        for i in 0..nparams as usize {
-            total += ev.param_len_unchecked(i) as u64;
-        }
-        if total > len as u64 {
+        // lens_end <= len <= buf.len(), so the slice is in bounds.
+        let lens = &bytes[HEADER_LEN..lens_end as usize];
+        let total: u64 = if len_width == 4 {
+            lens.chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as u64)
+                .sum()
+        } else {
+            lens.chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]) as u64)
+                .sum()
+        };
+        if total + lens_end > len as u64 {
             return Err(EventError::ParamsOverflow { nparams, len });
         }
         Ok((ev, &buf[len_us..]))
@@ -244,10 +251,11 @@ impl<'a> RawEvent<'a> {
     /// Iterates over all params in order.
     pub fn params(&self) -> ParamIter<'a> {
         let n = self.nparams() as usize;
+        let lens_end = HEADER_LEN + n * self.len_width as usize;
         ParamIter {
-            ev: *self,
-            i: 0,
-            off: HEADER_LEN + n * self.len_width as usize,
+            lens: self.bytes.get(HEADER_LEN..lens_end).unwrap_or(&[]),
+            data: self.bytes.get(lens_end..).unwrap_or(&[]),
+            wide: self.len_width == 4,
         }
     }
 }
@@ -264,22 +272,30 @@ impl fmt::Debug for RawEvent<'_> {
     }
 }
 
+/// Iterator over an event's params (see [`RawEvent::params`]).
 pub struct ParamIter<'a> {
-    ev: RawEvent<'a>,
-    i: usize,
-    off: usize,
+    /// Remaining entries of the length array.
+    lens: &'a [u8],
+    /// Remaining param bytes.
+    data: &'a [u8],
+    wide: bool,
 }
 
 impl<'a> Iterator for ParamIter<'a> {
     type Item = &'a [u8];
+    #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
-        if self.i >= self.ev.nparams() as usize {
-            return None;
-        }
-        let l = self.ev.param_len_unchecked(self.i) as usize;
-        let p = self.ev.bytes.get(self.off..self.off + l)?;
-        self.i += 1;
-        self.off += l;
+        let l = if self.wide {
+            let (h, t) = self.lens.split_first_chunk::<4>()?;
+            self.lens = t;
+            u32::from_le_bytes(*h) as usize
+        } else {
+            let (h, t) = self.lens.split_first_chunk::<2>()?;
+            self.lens = t;
+            u16::from_le_bytes(*h) as usize
+        };
+        let (p, rest) = self.data.split_at_checked(l)?;
+        self.data = rest;
         Some(p)
     }
 }

@@ -57,7 +57,7 @@ impl ScapError {
             ErrorKind::Io(e) => format!("read error: {e}"),
             ErrorKind::NotScap => "not a scap capture: no section header block at the start".into(),
             ErrorKind::Truncated { need, have } => {
-                format!("file truncated: need {need} more bytes, only {have} left")
+                format!("file truncated: the block needs {need} bytes but only {have} remain")
             }
             ErrorKind::BadBlockLength { len, limit } => {
                 format!("bad block length {len} (must be 12..={limit} and fit the file)")
@@ -76,6 +76,9 @@ impl ScapError {
 impl fmt::Display for ScapError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: ", self.path.display())?;
+        if let (ErrorKind::Io(e), None, 0) = (&self.kind, self.block_index, self.offset) {
+            return write!(f, "{e}");
+        }
         if let Some(i) = self.block_index {
             write!(f, "block #{i}")?;
             if let Some(t) = self.block_type {

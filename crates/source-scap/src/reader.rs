@@ -400,12 +400,9 @@ impl ScapReader {
             }
         };
         self.stats.blocks += 1;
-        match step {
-            Step::Event { .. } => self.pending = len,
-            _ => {
-                self.input.consume(len);
-                self.block_index += 1;
-            }
+        if !matches!(step, Step::Event { .. }) {
+            self.input.consume(len);
+            self.block_index += 1;
         }
         Ok(step)
     }
@@ -420,6 +417,57 @@ impl ScapReader {
         }
     }
 
+    /// The common case, recognised without the general block machinery: a
+    /// little-endian v2 event block (with or without flags) already in the
+    /// window, with a matching trailer and a known event type. Anything else
+    /// takes the general path, which reports what is wrong.
+    #[inline]
+    fn fast_frame(&self) -> Option<Frame> {
+        use crate::block::{EVF_BLOCK_TYPE_V2, EV_BLOCK_TYPE_V2};
+        if self.section.big_endian {
+            return None;
+        }
+        let d = self.input.data();
+        if d.len() < 8 {
+            return None;
+        }
+        let ty = u32::from_le_bytes([d[0], d[1], d[2], d[3]]);
+        let len = u32::from_le_bytes([d[4], d[5], d[6], d[7]]) as usize;
+        let ev_at = match ty {
+            EV_BLOCK_TYPE_V2 => 10,
+            EVF_BLOCK_TYPE_V2 => 14,
+            _ => return None,
+        };
+        if len > d.len()
+            || len < ev_at + 26 + 4
+            || len > MAX_EVENT_BLOCK_LEN as usize + BLOCK_OVERHEAD
+        {
+            return None;
+        }
+        let trailer = u32::from_le_bytes([d[len - 4], d[len - 3], d[len - 2], d[len - 1]]);
+        if trailer as usize != len {
+            return None;
+        }
+        let ev_type = u16::from_le_bytes([d[ev_at + 20], d[ev_at + 21]]);
+        if ev_type as usize >= EVENT_MAX {
+            return None;
+        }
+        Some(Frame {
+            start: ev_at,
+            end: len - 4,
+            cpu: u16::from_le_bytes([d[8], d[9]]),
+            flags: if ev_at == 14 {
+                u32::from_le_bytes([d[10], d[11], d[12], d[13]])
+            } else {
+                0
+            },
+            converted: false,
+            block_type: ty,
+            block_offset: self.input.offset(),
+            block_len: len,
+        })
+    }
+
     /// The next event, or `None` at the end of the file.
     pub fn next_event(&mut self) -> Result<Option<SourcedEvent<'_>>, ScapError> {
         if self.pending > 0 {
@@ -430,52 +478,86 @@ impl ScapReader {
         if self.done {
             return Ok(None);
         }
+        let frame = match self.fast_frame() {
+            Some(f) => {
+                self.stats.blocks += 1;
+                f
+            }
+            None => match self.slow_frame()? {
+                Some(f) => f,
+                None => {
+                    self.done = true;
+                    return Ok(None);
+                }
+            },
+        };
+        self.pending = frame.block_len;
+        self.num += 1;
+        self.stats.events += 1;
+        self.stats.converted += frame.converted as u64;
+        // The one place an event is parsed: every path returns from here.
+        let bytes: &[u8] = if frame.converted {
+            &self.scratch
+        } else {
+            &self.input.data()[frame.start..frame.end]
+        };
+        match RawEvent::parse(bytes) {
+            Ok((event, _)) => Ok(Some(SourcedEvent {
+                num: self.num,
+                cpu: frame.cpu,
+                flags: frame.flags,
+                event,
+            })),
+            Err(e) => Err(ScapError {
+                path: self.path.clone(),
+                compressed: self.compressed,
+                block_index: Some(self.block_index),
+                block_type: Some(frame.block_type),
+                offset: frame.block_offset + frame.start as u64,
+                kind: ErrorKind::Malformed(format!("bad event: {e}")),
+            }),
+        }
+    }
+
+    /// Walks blocks until the next event block; `None` at a clean end.
+    fn slow_frame(&mut self) -> Result<Option<Frame>, ScapError> {
         loop {
             let Some(head) = self.peek_head()? else {
-                self.done = true;
                 return Ok(None);
             };
-            match self.process_block(&head)? {
-                Step::Event {
-                    at,
+            if let Step::Event {
+                at,
+                cpu,
+                flags,
+                converted,
+            } = self.process_block(&head)?
+            {
+                return Ok(Some(Frame {
+                    start: at,
+                    end: head.len as usize - 4,
                     cpu,
                     flags,
                     converted,
-                } => {
-                    self.num += 1;
-                    self.stats.events += 1;
-                    if converted {
-                        self.stats.converted += 1;
-                    }
-                    let bytes: &[u8] = if converted {
-                        &self.scratch
-                    } else {
-                        &self.input.data()[at..head.len as usize - 4]
-                    };
-                    let event = match RawEvent::parse(bytes) {
-                        Ok((ev, _)) => ev,
-                        Err(e) => {
-                            return Err(ScapError {
-                                path: self.path.clone(),
-                                compressed: self.compressed,
-                                block_index: Some(self.block_index),
-                                block_type: Some(head.ty),
-                                offset: head.offset + at as u64,
-                                kind: ErrorKind::Malformed(format!("bad event: {e}")),
-                            })
-                        }
-                    };
-                    return Ok(Some(SourcedEvent {
-                        num: self.num,
-                        cpu,
-                        flags,
-                        event,
-                    }));
-                }
-                Step::Table | Step::Skip => {}
+                    block_type: head.ty,
+                    block_offset: head.offset,
+                    block_len: head.len as usize,
+                }));
             }
         }
     }
+}
+
+/// Where the next event lies: in the window (`start..end` of the current
+/// block) or, for converted events, in the scratch buffer.
+struct Frame {
+    start: usize,
+    end: usize,
+    cpu: u16,
+    flags: u32,
+    converted: bool,
+    block_type: u32,
+    block_offset: u64,
+    block_len: usize,
 }
 
 impl EventSource for ScapReader {

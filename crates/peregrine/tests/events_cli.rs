@@ -378,3 +378,32 @@ fn fields_match_sysdig() {
         }
     }
 }
+
+/// Like sysdig: state-only events (EVF flag) are numbered but not printed;
+/// internal events print only with `--internal`.
+#[test]
+fn hidden_events() {
+    use peregrine_event::raw::encode_event;
+    use peregrine_event::table::{PPME_PROCINFO_E, PPME_SYSCALL_CLOSE_X};
+    let dir = std::env::temp_dir().join(format!("peregrine-events-h-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("hidden.scap");
+    let mut w = peregrine_scap::ScapWriter::create(&path, &Default::default()).unwrap();
+    let mut add = |ty: u16, flags: u32, params: &[&[u8]]| {
+        let mut b = Vec::new();
+        encode_event(&mut b, 1, 5, ty, false, params);
+        let (ev, _) = peregrine_event::RawEvent::parse(&b).unwrap();
+        w.write_raw(0, flags, &ev).unwrap();
+    };
+    let res = 0i64.to_le_bytes();
+    let (usr, sys) = (1u64.to_le_bytes(), 2u64.to_le_bytes());
+    add(PPME_SYSCALL_CLOSE_X, 1, &[&res]);
+    add(PPME_PROCINFO_E, 0, &[&usr, &sys]);
+    add(PPME_SYSCALL_CLOSE_X, 0, &[&res]);
+    w.close().unwrap();
+    let p = path.to_str().unwrap();
+    let (_, out, _) = run(&["events", p, "-p", "%evt.num %evt.type"]);
+    assert_eq!(out, "3 close\n");
+    let (_, out, _) = run(&["events", p, "-p", "%evt.num %evt.type", "--internal"]);
+    assert_eq!(out, "2 procinfo\n3 close\n");
+}

@@ -176,9 +176,8 @@ pub fn render_param(ev: &RawEvent<'_>, p: Param<'_>, ctx: &dyn ArgContext, out: 
             }
             let _ = write_lossy(r, s);
             if ctx.thread_known(tid) && s != b"<NA>" && !s.is_empty() && s[0] != b'/' {
-                let base = base_dir(ev, p, outer_aux, ctx);
-                if let Some(base) = base {
-                    concatenate_paths(res, &base, &r.clone());
+                if let Some(base) = base_dir(ev, p, outer_aux, ctx) {
+                    concatenate_paths(res, &base, &String::from_utf8_lossy(s));
                 }
             }
         }

@@ -23,6 +23,8 @@ pub struct ScapError {
 
 #[derive(Debug)]
 pub enum ErrorKind {
+    /// The file could not be opened.
+    Open(io::Error),
     Io(io::Error),
     /// The file does not start with a section header block.
     NotScap,
@@ -54,6 +56,7 @@ impl ScapError {
     /// Short description without the location.
     pub fn reason(&self) -> String {
         match &self.kind {
+            ErrorKind::Open(e) => format!("cannot open: {e}"),
             ErrorKind::Io(e) => format!("read error: {e}"),
             ErrorKind::NotScap => "not a scap capture: no section header block at the start".into(),
             ErrorKind::Truncated { need, have } => {
@@ -76,7 +79,7 @@ impl ScapError {
 impl fmt::Display for ScapError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: ", self.path.display())?;
-        if let (ErrorKind::Io(e), None, 0) = (&self.kind, self.block_index, self.offset) {
+        if let ErrorKind::Open(e) = &self.kind {
             return write!(f, "{e}");
         }
         if let Some(i) = self.block_index {
@@ -98,7 +101,7 @@ impl fmt::Display for ScapError {
 impl std::error::Error for ScapError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
-            ErrorKind::Io(e) => Some(e),
+            ErrorKind::Io(e) | ErrorKind::Open(e) => Some(e),
             _ => None,
         }
     }

@@ -77,7 +77,14 @@ impl ScapReader {
     /// Opens a capture file; gzip is detected from the content.
     pub fn open(path: impl AsRef<Path>) -> Result<ScapReader, ScapError> {
         let path = path.as_ref();
-        let f = File::open(path).map_err(|e| io_error(path, false, 0, e))?;
+        let f = File::open(path).map_err(|e| ScapError {
+            path: path.to_path_buf(),
+            compressed: false,
+            block_index: None,
+            block_type: None,
+            offset: 0,
+            kind: ErrorKind::Open(e),
+        })?;
         Self::from_read(path, f)
     }
 

@@ -46,7 +46,10 @@ fn block(ty: u32, body: &[u8]) -> Vec<u8> {
     b
 }
 
-fn read(bytes: Vec<u8>) -> (ScapReader, Vec<(u64, u16, u32, Vec<u8>)>) {
+/// `(num, cpu, flags, bytes)` of each event.
+type Events = Vec<(u64, u16, u32, Vec<u8>)>;
+
+fn read(bytes: Vec<u8>) -> (ScapReader, Events) {
     let mut r = ScapReader::from_bytes("test.scap", bytes).unwrap();
     let mut evs = Vec::new();
     while let Some(e) = r.next_event().unwrap() {

@@ -7,8 +7,11 @@
 
 use std::io::{self, Read};
 
-/// Default window: big enough that refills are rare, small enough to stay in cache.
+/// Largest routine window: big enough that refills are rare, small enough to
+/// stay in cache. The window starts at `FIRST` and doubles while the stream
+/// keeps coming, so small files stay cheap.
 const CHUNK: usize = 1 << 20;
+const FIRST: usize = 1 << 16;
 
 pub(crate) struct Input {
     src: Box<dyn Read + Send>,
@@ -60,13 +63,18 @@ impl Input {
                 self.base += self.pos as u64;
                 self.end -= self.pos;
                 self.pos = 0;
+                // A stream that outgrew the window gets a bigger one, up to CHUNK.
+                if self.buf.len() < CHUNK {
+                    let n = (self.buf.len() * 2).clamp(FIRST, CHUNK);
+                    self.buf.resize(n, 0);
+                }
             }
             if self.buf.len() == self.end {
-                // Grow only as far as data arrives: at most double, at least a chunk.
-                let want = (self.end + need.saturating_sub(self.end - self.pos)).max(CHUNK);
-                let new_len = want.min(self.buf.len().saturating_mul(2).max(CHUNK));
-                let new_len = new_len.max(self.end + 1);
-                self.buf.resize(new_len, 0);
+                // Grow only as far as data arrives: at most double each time.
+                let routine = (self.buf.len() * 2).clamp(FIRST, CHUNK);
+                let want = (self.pos + need).max(routine);
+                let new_len = want.min(self.buf.len().saturating_mul(2).max(routine));
+                self.buf.resize(new_len.max(self.end + 1), 0);
             }
             match self.src.read(&mut self.buf[self.end..]) {
                 Ok(0) => self.eof = true,

@@ -1,0 +1,790 @@
+/* Reading kernel state: tasks, credentials, files, paths, cgroups, sockets.
+ * Every read goes through CO-RE so the object runs on any BTF kernel. */
+#pragma once
+
+#include "probe.h"
+#include "flags.h"
+
+/* Kernels before 6.15 name the kernfs parent `parent`. */
+struct kernfs_node___old {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+/* Kernels before 6.3 keep capabilities as two u32 words. */
+struct kernel_cap_struct___old {
+	u32 cap[2];
+} __attribute__((preserve_access_index));
+
+/* Kernels before 6.11 keep timespec64 inode times. */
+struct inode___old {
+	struct timespec64 i_mtime;
+	struct timespec64 __i_ctime;
+} __attribute__((preserve_access_index));
+
+/* ------------------------------------------------------------------ task */
+
+static __always_inline struct task_struct *cur_task(void)
+{
+	return (struct task_struct *)bpf_get_current_task_btf();
+}
+
+static __always_inline struct pid *task_pid_of(struct task_struct *t, enum pid_type type)
+{
+	if (type == PIDTYPE_PID)
+		return BPF_CORE_READ(t, thread_pid);
+	return BPF_CORE_READ(t, signal, pids[type]);
+}
+
+/* Number of a pid in the host namespace. */
+static __always_inline s64 pid_nr(struct pid *p)
+{
+	if (!p)
+		return 0;
+	return BPF_CORE_READ(p, numbers[0].nr);
+}
+
+/* Number of a pid in its innermost namespace. */
+static __always_inline s64 pid_vnr(struct pid *p)
+{
+	if (!p)
+		return 0;
+	unsigned int level = BPF_CORE_READ(p, level);
+	return BPF_CORE_READ(p, numbers[level & 31].nr);
+}
+
+static __always_inline s64 task_tid(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, pid);
+}
+
+static __always_inline s64 task_tgid(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, tgid);
+}
+
+static __always_inline s64 task_ptid(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, real_parent, tgid);
+}
+
+static __always_inline u64 task_fdlimit(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, signal, rlim[K_RLIMIT_NOFILE].rlim_cur);
+}
+
+static __always_inline u32 pages_kb(s64 pages)
+{
+	if (pages < 0)
+		pages = 0;
+	return (u32)(pages * 4); /* 4 KiB pages */
+}
+
+static __always_inline s64 mm_counter(struct mm_struct *mm, int idx)
+{
+	if (!mm)
+		return 0;
+	return BPF_CORE_READ(mm, rss_stat[idx & 3].count);
+}
+
+static __always_inline u32 mm_vm_size(struct mm_struct *mm)
+{
+	if (!mm)
+		return 0;
+	return pages_kb(BPF_CORE_READ(mm, total_vm));
+}
+
+static __always_inline u32 mm_vm_rss(struct mm_struct *mm)
+{
+	return pages_kb(mm_counter(mm, MM_FILEPAGES) + mm_counter(mm, MM_ANONPAGES) +
+			mm_counter(mm, MM_SHMEMPAGES));
+}
+
+static __always_inline u32 mm_vm_swap(struct mm_struct *mm)
+{
+	return pages_kb(mm_counter(mm, MM_SWAPENTS));
+}
+
+static __always_inline u32 task_euid(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, cred, euid.val);
+}
+
+static __always_inline u32 task_egid(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, cred, egid.val);
+}
+
+static __always_inline u32 task_loginuid(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->loginuid))
+		return BPF_CORE_READ(t, loginuid.val);
+	return 0xffffffff;
+}
+
+static __always_inline u64 cap_value(kernel_cap_t *c)
+{
+	if (bpf_core_field_exists(((struct kernel_cap_struct___old *)0)->cap)) {
+		struct kernel_cap_struct___old *o = (void *)c;
+		u32 lo = BPF_CORE_READ(o, cap[0]);
+		u32 hi = BPF_CORE_READ(o, cap[1]);
+		return ((u64)hi << 32) | lo;
+	}
+	return BPF_CORE_READ(c, val);
+}
+
+/* 0 inheritable, 1 permitted, 2 effective; scap numbers capabilities like
+ * the kernel does. */
+static __always_inline u64 task_cap(struct task_struct *t, int which)
+{
+	const struct cred *cred = BPF_CORE_READ(t, cred);
+	if (!cred)
+		return 0;
+	if (which == 0)
+		return cap_value((kernel_cap_t *)&cred->cap_inheritable);
+	if (which == 1)
+		return cap_value((kernel_cap_t *)&cred->cap_permitted);
+	return cap_value((kernel_cap_t *)&cred->cap_effective);
+}
+
+static __always_inline u32 encode_dev(u32 dev)
+{
+	u32 major = dev >> K_MINORBITS;
+	u32 minor = dev & ((1U << K_MINORBITS) - 1);
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xffU) << 12);
+}
+
+static __always_inline u32 task_tty(struct task_struct *t)
+{
+	struct tty_struct *tty = BPF_CORE_READ(t, signal, tty);
+	if (!tty)
+		return 0;
+	int index = BPF_CORE_READ(tty, index);
+	int major = BPF_CORE_READ(tty, driver, major);
+	int minor_start = BPF_CORE_READ(tty, driver, minor_start);
+	return encode_dev(((u32)major << K_MINORBITS) + (u32)minor_start + (u32)index);
+}
+
+/* start_time of the init task of the pid namespace `t` lives in. */
+static __always_inline u64 task_pidns_init_start(struct task_struct *t)
+{
+	struct pid *p = BPF_CORE_READ(t, thread_pid);
+	if (!p)
+		return 0;
+	unsigned int level = BPF_CORE_READ(p, level);
+	struct pid_namespace *ns = BPF_CORE_READ(p, numbers[level & 31].ns);
+	return BPF_CORE_READ(ns, child_reaper, start_time);
+}
+
+/* ----------------------------------------------------------------- files */
+
+static __always_inline struct file *task_fd_file(struct task_struct *t, long fd)
+{
+	if (fd < 0)
+		return NULL;
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	if (!fdt)
+		return NULL;
+	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	if ((unsigned long)fd >= max)
+		return NULL;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+static __always_inline struct file *fd_file(long fd)
+{
+	return task_fd_file(cur_task(), fd);
+}
+
+enum overlay { OVL_NONE, OVL_UPPER, OVL_LOWER };
+
+static __always_inline enum overlay file_overlay(struct file *f)
+{
+	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
+	if (!d)
+		return OVL_NONE;
+	unsigned long magic = BPF_CORE_READ(d, d_sb, s_magic);
+	if (magic != K_OVERLAYFS_SUPER_MAGIC)
+		return OVL_NONE;
+	/* ovl_inode keeps the upper dentry right after its embedded inode. */
+	char *inode = (char *)BPF_CORE_READ(d, d_inode);
+	unsigned long isize = bpf_core_type_size(struct inode);
+	struct dentry *upper = NULL;
+	if (!inode || !isize)
+		return OVL_LOWER;
+	bpf_probe_read_kernel(&upper, sizeof(upper), inode + isize);
+	if (upper && BPF_CORE_READ(upper, d_inode, i_ino) != 0)
+		return OVL_UPPER;
+	return OVL_LOWER;
+}
+
+struct file_id {
+	u32 dev;
+	u64 ino;
+	enum overlay ol;
+	bool created;
+};
+
+static __always_inline void file_id_of(struct file *f, struct file_id *id)
+{
+	id->dev = 0;
+	id->ino = 0;
+	id->ol = OVL_NONE;
+	id->created = false;
+	if (!f)
+		return;
+	struct inode *i = BPF_CORE_READ(f, f_inode);
+	id->dev = encode_dev(BPF_CORE_READ(i, i_sb, s_dev));
+	id->ino = BPF_CORE_READ(i, i_ino);
+	id->ol = file_overlay(f);
+	id->created = (BPF_CORE_READ(f, f_mode) & K_FMODE_CREATED) != 0;
+}
+
+static __always_inline u64 inode_time_ns(struct inode *i, bool ctime)
+{
+	if (!i)
+		return 0;
+	s64 sec;
+	s64 nsec;
+	if (bpf_core_field_exists(i->i_ctime_sec)) {
+		if (ctime) {
+			sec = BPF_CORE_READ(i, i_ctime_sec);
+			nsec = BPF_CORE_READ(i, i_ctime_nsec);
+		} else {
+			sec = BPF_CORE_READ(i, i_mtime_sec);
+			nsec = BPF_CORE_READ(i, i_mtime_nsec);
+		}
+	} else {
+		struct inode___old *o = (void *)i;
+		if (ctime) {
+			sec = BPF_CORE_READ(o, __i_ctime.tv_sec);
+			nsec = BPF_CORE_READ(o, __i_ctime.tv_nsec);
+		} else {
+			sec = BPF_CORE_READ(o, i_mtime.tv_sec);
+			nsec = BPF_CORE_READ(o, i_mtime.tv_nsec);
+		}
+	}
+	return (u64)sec * 1000000000ULL + (u64)nsec;
+}
+
+/* -------------------------------------------------------------- paths */
+
+#define MAX_PATH_COMPONENTS 48
+
+/* Writes `path` into the event as a NUL-terminated string, walking dentries
+ * up to the root and across mount points (an approximation of d_path). A
+ * path with no named component (pipe, memfd, anon inode) becomes the name of
+ * its dentry, as libscap does. */
+static __noinline u32 put_path(struct aux *a, struct dentry *dentry, struct vfsmount *vfsmnt)
+{
+	if (!a || !dentry || !vfsmnt)
+		return 0;
+	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
+	struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	u32 end = TMP_SIZE;
+
+	for (int i = 0; i < MAX_PATH_COMPONENTS; i++) {
+		struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+		if (dentry == mnt_root || dentry == parent) {
+			if (dentry != mnt_root)
+				break;
+			if (mnt != mnt_parent) {
+				dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+				mnt = mnt_parent;
+				mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+				mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
+				continue;
+			}
+			break;
+		}
+		u32 len = BPF_CORE_READ(dentry, d_name.len);
+		const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
+		if (len == 0 || len >= NAME_CHUNK || end < len + 2)
+			break;
+		end -= len;
+		if (bpf_probe_read_kernel(&a->tmp[end & TMP_MASK], len & (NAME_CHUNK - 1), name))
+			break;
+		end -= 1;
+		a->tmp[end & TMP_MASK] = '/';
+		dentry = parent;
+	}
+
+	if (end == TMP_SIZE) {
+		const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
+		if (dentry == mnt_root && dentry == BPF_CORE_READ(dentry, d_parent)) {
+			/* the root itself */
+			put_byte(a, '/');
+			return put_byte(a, 0) + 1;
+		}
+		return put_str(a, name, NAME_CHUNK, false);
+	}
+	u32 n = TMP_SIZE - end;
+	u32 p = a->pos;
+	if (n > TMP_SIZE || p > EV_MAX - TMP_SIZE - 1)
+		return 0;
+	if (bpf_probe_read_kernel(&a->data[EV_BASE + (p & EV_MASK)], n & TMP_MASK,
+				  &a->tmp[end & TMP_MASK]))
+		return 0;
+	a->pos = p + (n & TMP_MASK);
+	return (n & TMP_MASK) + put_byte(a, 0);
+}
+
+static __always_inline void push_file_path(struct aux *a, struct file *f)
+{
+	if (!f) {
+		push_empty(a);
+		return;
+	}
+	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
+	struct vfsmount *m = BPF_CORE_READ(f, f_path.mnt);
+	push_len(a, put_path(a, d, m));
+}
+
+static __always_inline void push_task_cwd(struct aux *a, struct task_struct *t)
+{
+	struct dentry *d = BPF_CORE_READ(t, fs, pwd.dentry);
+	struct vfsmount *m = BPF_CORE_READ(t, fs, pwd.mnt);
+	push_len(a, put_path(a, d, m));
+}
+
+static __always_inline struct file *task_exe_file(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, mm, exe_file);
+}
+
+/* ------------------------------------------------------------ cgroups */
+
+#define MAX_CGROUP_DEPTH 16
+
+static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(kn->__parent))
+		return BPF_CORE_READ(kn, __parent);
+	struct kernfs_node___old *o = (void *)kn;
+	return BPF_CORE_READ(o, parent);
+}
+
+/* "subsys=/a/b\0" for one cgroup subsystem. */
+static __noinline u32 put_cgroup(struct aux *a, struct task_struct *t, int id)
+{
+	if (!a || !t)
+		return 0;
+	const char *ssname = BPF_CORE_READ(t, cgroups, subsys[id & 15], ss, name);
+	struct kernfs_node *kn = BPF_CORE_READ(t, cgroups, subsys[id & 15], cgroup, kn);
+	if (!ssname || !kn)
+		return 0;
+	u32 start = a->pos;
+	u32 n = put_str(a, ssname, 32, false);
+	if (n == 0)
+		return 0;
+	a->pos -= 1; /* overwrite the NUL */
+	put_byte(a, '=');
+
+	/* Collect component names leaf to root, then write root to leaf. */
+	const char *names[MAX_CGROUP_DEPTH] = {};
+	int depth = 0;
+	for (int i = 0; i < MAX_CGROUP_DEPTH; i++) {
+		struct kernfs_node *parent = kn_parent(kn);
+		if (!parent)
+			break; /* the root has no name of its own */
+		names[i] = BPF_CORE_READ(kn, name);
+		depth++;
+		kn = parent;
+	}
+	if (depth == 0)
+		put_byte(a, '/');
+	for (int i = MAX_CGROUP_DEPTH - 1; i >= 0; i--) {
+		if (i >= depth)
+			continue;
+		put_byte(a, '/');
+		u32 m = put_str(a, names[i], NAME_CHUNK, false);
+		if (m)
+			a->pos -= 1;
+	}
+	put_byte(a, 0);
+	return a->pos - start;
+}
+
+/* The cgroups param: the subsystems libscap reports, NUL-separated. */
+static __always_inline void push_cgroups(struct aux *a, struct task_struct *t)
+{
+	u32 total = 0;
+	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, cpuset_cgrp_id))
+		total += put_cgroup(a, t, bpf_core_enum_value(enum cgroup_subsys_id, cpuset_cgrp_id));
+	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, cpu_cgrp_id))
+		total += put_cgroup(a, t, bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id));
+	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, cpuacct_cgrp_id))
+		total += put_cgroup(a, t, bpf_core_enum_value(enum cgroup_subsys_id, cpuacct_cgrp_id));
+	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, io_cgrp_id))
+		total += put_cgroup(a, t, bpf_core_enum_value(enum cgroup_subsys_id, io_cgrp_id));
+	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
+		total += put_cgroup(a, t, bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id));
+	push_len(a, total);
+}
+
+/* ------------------------------------------------------- process memory */
+
+/* args/env straight from the process's memory: NUL-separated strings. */
+static __always_inline u32 put_mm_area(struct aux *a, unsigned long start, unsigned long end,
+				       u32 max)
+{
+	if (end <= start)
+		return 0;
+	unsigned long n = end - start;
+	if (n > max)
+		n = max;
+	u32 got = put_raw(a, (const void *)start, (u32)n, true);
+	if (got && a->data[EV_BASE + ((a->pos - 1) & EV_MASK)] != 0)
+		put_byte(a, 0), got++;
+	return got;
+}
+
+/* exe (argv[0]) and args (the rest) of the current, freshly exec'd image. */
+static __always_inline void push_exe_args_from_mm(struct aux *a, struct task_struct *t)
+{
+	unsigned long s = BPF_CORE_READ(t, mm, arg_start);
+	unsigned long e = BPF_CORE_READ(t, mm, arg_end);
+	u32 exe = put_str(a, (const void *)s, MAX_PATH, true);
+	push_len(a, exe);
+	if (exe == 0 || s + exe >= e) {
+		push_empty(a);
+		return;
+	}
+	push_len(a, put_mm_area(a, s + exe, e, MAX_ARGS_LEN));
+}
+
+static __always_inline void push_env_from_mm(struct aux *a, struct task_struct *t)
+{
+	unsigned long s = BPF_CORE_READ(t, mm, env_start);
+	unsigned long e = BPF_CORE_READ(t, mm, env_end);
+	push_len(a, put_mm_area(a, s, e, MAX_ARGS_LEN));
+}
+
+/* A user array of string pointers (argv/envp of a failed execve). When
+ * `split_first`, the first string goes in its own param (exe). */
+static __noinline u32 put_user_strv(struct aux *a, unsigned long uarr, int skip)
+{
+	if (!a || !uarr)
+		return 0;
+	u32 total = 0;
+	for (int i = 0; i < MAX_ARGV; i++) {
+		unsigned long p = 0;
+		if (bpf_probe_read_user(&p, sizeof(p), (void *)(uarr + (i + skip) * 8)) || !p)
+			break;
+		if (total > MAX_ARGS_LEN)
+			break;
+		u32 n = put_str(a, (void *)p, MAX_PATH, true);
+		if (n == 0)
+			break;
+		total += n;
+	}
+	return total;
+}
+
+/* --------------------------------------------------------- exe details */
+
+static __always_inline bool in_group(struct task_struct *t, u32 gid)
+{
+	struct group_info *gi = BPF_CORE_READ(t, cred, group_info);
+	if (!gi)
+		return false;
+	int n = BPF_CORE_READ(gi, ngroups);
+	for (int i = 0; i < 32; i++) {
+		if (i >= n)
+			break;
+		if (BPF_CORE_READ(gi, gid[i].val) == gid)
+			return true;
+	}
+	return false;
+}
+
+/* Whether the current credentials may write the exe's inode: the checks of
+ * inode_permission minus ACLs and LSMs. */
+static __always_inline bool exe_writable(struct task_struct *t, struct inode *i)
+{
+	if (!i)
+		return false;
+	umode_t mode = BPF_CORE_READ(i, i_mode);
+	unsigned long sflags = BPF_CORE_READ(i, i_sb, s_flags);
+	unsigned int iflags = BPF_CORE_READ(i, i_flags);
+	if (sflags & K_SB_RDONLY)
+		return false;
+	if (iflags & K_S_IMMUTABLE)
+		return false;
+	u32 iuid = BPF_CORE_READ(i, i_uid.val);
+	u32 igid = BPF_CORE_READ(i, i_gid.val);
+	u32 fsuid = BPF_CORE_READ(t, cred, fsuid.val);
+	u32 fsgid = BPF_CORE_READ(t, cred, fsgid.val);
+	if (iuid == fsuid)
+		return (mode & 0200) != 0 || true;
+	u32 m = mode;
+	if (igid == fsgid || in_group(t, igid))
+		m >>= 3;
+	if (m & 02)
+		return true;
+	u64 eff = task_cap(t, 2);
+	return (eff & (1ULL << K_CAP_DAC_OVERRIDE)) || (eff & (1ULL << K_CAP_FOWNER));
+}
+
+static __always_inline bool exe_from_memfd(struct file *f)
+{
+	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
+	if (!d || BPF_CORE_READ(d, d_parent) != d)
+		return false;
+	char buf[8] = {};
+	const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+	if (bpf_probe_read_kernel_str(buf, sizeof(buf), name) < 7)
+		return false;
+	return buf[0] == 'm' && buf[1] == 'e' && buf[2] == 'm' && buf[3] == 'f' && buf[4] == 'd' &&
+	       buf[5] == ':';
+}
+
+static __always_inline u32 exe_flags(struct task_struct *t, struct file *exe)
+{
+	u32 fl = 0;
+	if (!exe)
+		return 0;
+	struct inode *i = BPF_CORE_READ(exe, f_inode);
+	if (exe_writable(t, i))
+		fl |= P_EXECVE_FLAGS_EXE_WRITABLE;
+	enum overlay ol = file_overlay(exe);
+	if (ol == OVL_UPPER)
+		fl |= P_EXECVE_FLAGS_EXE_UPPER_LAYER;
+	else if (ol == OVL_LOWER)
+		fl |= P_EXECVE_FLAGS_EXE_LOWER_LAYER;
+	if (exe_from_memfd(exe))
+		fl |= P_EXECVE_FLAGS_EXE_FROM_MEMFD;
+	return fl;
+}
+
+/* ------------------------------------------------------------- sockets */
+
+static __always_inline struct socket *file_socket(struct file *f)
+{
+	if (!f)
+		return NULL;
+	struct inode *i = BPF_CORE_READ(f, f_inode);
+	umode_t mode = BPF_CORE_READ(i, i_mode);
+	if ((mode & K_S_IFMT) != K_S_IFSOCK)
+		return NULL;
+	return (struct socket *)BPF_CORE_READ(f, private_data);
+}
+
+static __always_inline struct sock *fd_sock(long fd)
+{
+	struct socket *s = file_socket(fd_file(fd));
+	if (!s)
+		return NULL;
+	return BPF_CORE_READ(s, sk);
+}
+
+static __always_inline u16 ntohs16(u16 v)
+{
+	return (v >> 8) | (v << 8);
+}
+
+/* A sockaddr from user memory, as libscap encodes it. */
+static __noinline u32 put_user_sockaddr(struct aux *a, unsigned long uaddr, u32 alen)
+{
+	if (!a || !uaddr || alen < 2)
+		return 0;
+	u16 family = 0;
+	if (bpf_probe_read_user(&family, 2, (void *)uaddr))
+		return 0;
+	if (family == K_AF_INET && alen >= 8) {
+		struct sockaddr_in in = {};
+		bpf_probe_read_user(&in, sizeof(in), (void *)uaddr);
+		put_byte(a, P_SOCKET_FAMILIES_AF_INET);
+		u32 p = a->pos;
+		if (p > EV_MAX - 6)
+			return 1;
+		*(u32 *)&a->data[EV_BASE + (p & EV_MASK)] = in.sin_addr.s_addr;
+		*(u16 *)&a->data[EV_BASE + ((p + 4) & EV_MASK)] = ntohs16(in.sin_port);
+		a->pos = p + 6;
+		return 7;
+	}
+	if (family == K_AF_INET6 && alen >= 24) {
+		struct sockaddr_in6 in6 = {};
+		bpf_probe_read_user(&in6, sizeof(in6), (void *)uaddr);
+		put_byte(a, P_SOCKET_FAMILIES_AF_INET6);
+		u32 p = a->pos;
+		if (p > EV_MAX - 18)
+			return 1;
+		__builtin_memcpy(&a->data[EV_BASE + (p & EV_MASK)], &in6.sin6_addr, 16);
+		*(u16 *)&a->data[EV_BASE + ((p + 16) & EV_MASK)] = ntohs16(in6.sin6_port);
+		a->pos = p + 18;
+		return 19;
+	}
+	if (family == K_AF_UNIX) {
+		char first = 0;
+		unsigned long path = uaddr + 2;
+		bpf_probe_read_user(&first, 1, (void *)path);
+		if (first == 0)
+			path++; /* abstract socket */
+		put_byte(a, P_SOCKET_FAMILIES_AF_UNIX);
+		u32 n = put_str(a, (void *)path, K_UNIX_PATH_MAX, true);
+		if (n == 0)
+			n = put_byte(a, 0);
+		return 1 + n;
+	}
+	return 0;
+}
+
+static __always_inline void push_user_sockaddr(struct aux *a, unsigned long uaddr, u32 alen)
+{
+	push_len(a, put_user_sockaddr(a, uaddr, alen));
+}
+
+static __always_inline void put_u32_at(struct aux *a, u32 v)
+{
+	u32 p = a->pos;
+	if (p > EV_MAX - 4)
+		return;
+	*(u32 *)&a->data[EV_BASE + (p & EV_MASK)] = v;
+	a->pos = p + 4;
+}
+
+static __always_inline void put_u16_at(struct aux *a, u16 v)
+{
+	u32 p = a->pos;
+	if (p > EV_MAX - 2)
+		return;
+	*(u16 *)&a->data[EV_BASE + (p & EV_MASK)] = v;
+	a->pos = p + 2;
+}
+
+static __always_inline void put_u64_at(struct aux *a, u64 v)
+{
+	u32 p = a->pos;
+	if (p > EV_MAX - 8)
+		return;
+	*(u64 *)&a->data[EV_BASE + (p & EV_MASK)] = v;
+	a->pos = p + 8;
+}
+
+static __always_inline void put_16_at(struct aux *a, const void *src)
+{
+	u32 p = a->pos;
+	if (p > EV_MAX - 16)
+		return;
+	bpf_probe_read_kernel(&a->data[EV_BASE + (p & EV_MASK)], 16, src);
+	a->pos = p + 16;
+}
+
+/* The connection tuple of socket `fd`, read from the kernel socket. `outbound`
+ * puts the local end first. `uaddr` (user sockaddr) fills in the remote end
+ * when the socket has none (unconnected UDP sendto). */
+static __noinline u32 put_socktuple(struct aux *a, long fd, int outbound, unsigned long uaddr)
+{
+	if (!a)
+		return 0;
+	struct sock *sk = fd_sock(fd);
+	if (!sk)
+		return 0;
+	u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	u32 start = a->pos;
+	if (family == K_AF_INET) {
+		struct inet_sock *inet = (struct inet_sock *)sk;
+		u32 lip = BPF_CORE_READ(inet, inet_saddr);
+		u16 lport = ntohs16(BPF_CORE_READ(inet, inet_sport));
+		u32 rip = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		u16 rport = ntohs16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		if (rport == 0 && uaddr) {
+			struct sockaddr_in in = {};
+			bpf_probe_read_user(&in, sizeof(in), (void *)uaddr);
+			if (in.sin_family == K_AF_INET) {
+				rip = in.sin_addr.s_addr;
+				rport = ntohs16(in.sin_port);
+			}
+		}
+		if (lip == 0)
+			lip = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		put_byte(a, P_SOCKET_FAMILIES_AF_INET);
+		if (outbound) {
+			put_u32_at(a, lip);
+			put_u16_at(a, lport);
+			put_u32_at(a, rip);
+			put_u16_at(a, rport);
+		} else {
+			put_u32_at(a, rip);
+			put_u16_at(a, rport);
+			put_u32_at(a, lip);
+			put_u16_at(a, lport);
+		}
+		return a->pos - start;
+	}
+	if (family == K_AF_INET6) {
+		struct inet_sock *inet = (struct inet_sock *)sk;
+		struct in6_addr lip = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr);
+		struct in6_addr rip = BPF_CORE_READ(sk, __sk_common.skc_v6_daddr);
+		u16 lport = ntohs16(BPF_CORE_READ(inet, inet_sport));
+		u16 rport = ntohs16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		if (rport == 0 && uaddr) {
+			struct sockaddr_in6 in6 = {};
+			bpf_probe_read_user(&in6, sizeof(in6), (void *)uaddr);
+			if (in6.sin6_family == K_AF_INET6) {
+				rip = in6.sin6_addr;
+				rport = ntohs16(in6.sin6_port);
+			}
+		}
+		put_byte(a, P_SOCKET_FAMILIES_AF_INET6);
+		if (outbound) {
+			put_16_at(a, &lip);
+			put_u16_at(a, lport);
+			put_16_at(a, &rip);
+			put_u16_at(a, rport);
+		} else {
+			put_16_at(a, &rip);
+			put_u16_at(a, rport);
+			put_16_at(a, &lip);
+			put_u16_at(a, lport);
+		}
+		return a->pos - start;
+	}
+	if (family == K_AF_UNIX) {
+		struct unix_sock *local = (struct unix_sock *)sk;
+		struct unix_sock *peer = (struct unix_sock *)BPF_CORE_READ(local, peer);
+		const char *path = NULL;
+		char upath[K_UNIX_PATH_MAX] = {};
+		put_byte(a, P_SOCKET_FAMILIES_AF_UNIX);
+		if (outbound) {
+			put_u64_at(a, (u64)peer);
+			put_u64_at(a, (u64)local);
+			if (!peer && uaddr) {
+				bpf_probe_read_user(upath, sizeof(upath), (void *)(uaddr + 2));
+				path = upath;
+			} else if (peer) {
+				struct unix_address *ua = BPF_CORE_READ(peer, addr);
+				if (ua)
+					path = (const char *)&ua->name[0].sun_path;
+			}
+		} else {
+			put_u64_at(a, (u64)local);
+			put_u64_at(a, (u64)peer);
+			struct unix_address *ua = BPF_CORE_READ(local, addr);
+			if (ua)
+				path = (const char *)&ua->name[0].sun_path;
+		}
+		u32 n = 0;
+		if (path) {
+			char c = 0;
+			bpf_probe_read_kernel(&c, 1, path);
+			if (c == 0)
+				path++; /* abstract */
+			n = put_str(a, path, K_UNIX_PATH_MAX, false);
+		}
+		if (n == 0)
+			put_byte(a, 0);
+		return a->pos - start;
+	}
+	return 0;
+}
+
+static __always_inline void push_socktuple(struct aux *a, long fd, int outbound,
+					   unsigned long uaddr)
+{
+	push_len(a, put_socktuple(a, fd, outbound, uaddr));
+}

@@ -1,0 +1,214 @@
+/* Kernel flag values to scap's (PPM) encoding. Where the two encodings are
+ * equal (mount, chmod mode, rlimit, bpf commands, ...) values pass through. */
+#pragma once
+
+#include "kernel_defs.h"
+#include "scap_events.h"
+
+#define MAP_BIT(in, kbit, pbit) (((in) & (kbit)) ? (pbit) : 0)
+
+static __always_inline u32 open_flags_to_scap(u32 f)
+{
+	u32 r;
+	switch (f & K_O_ACCMODE) {
+	case K_O_WRONLY:
+		r = P_FILE_FLAGS_O_WRONLY;
+		break;
+	case K_O_RDWR:
+		r = P_FILE_FLAGS_O_RDWR;
+		break;
+	default:
+		r = P_FILE_FLAGS_O_RDONLY;
+	}
+	r |= MAP_BIT(f, K_O_CREAT, P_FILE_FLAGS_O_CREAT);
+	r |= MAP_BIT(f, K_O_APPEND, P_FILE_FLAGS_O_APPEND);
+	r |= MAP_BIT(f, K_O_DSYNC, P_FILE_FLAGS_O_DSYNC);
+	r |= MAP_BIT(f, K_O_EXCL, P_FILE_FLAGS_O_EXCL);
+	r |= MAP_BIT(f, K_O_NONBLOCK, P_FILE_FLAGS_O_NONBLOCK);
+	r |= ((f & K_O_SYNC) == K_O_SYNC) ? P_FILE_FLAGS_O_SYNC : 0;
+	r |= MAP_BIT(f, K_O_TRUNC, P_FILE_FLAGS_O_TRUNC);
+	r |= MAP_BIT(f, K_O_DIRECT, P_FILE_FLAGS_O_DIRECT);
+	r |= MAP_BIT(f, K_O_DIRECTORY, P_FILE_FLAGS_O_DIRECTORY);
+	r |= MAP_BIT(f, K_O_LARGEFILE, P_FILE_FLAGS_O_LARGEFILE);
+	r |= MAP_BIT(f, K_O_CLOEXEC, P_FILE_FLAGS_O_CLOEXEC);
+	r |= ((f & K_O_TMPFILE) == K_O_TMPFILE) ? P_FILE_FLAGS_O_TMPFILE : 0;
+	return r;
+}
+
+/* The mode only matters when the call may create the file. */
+static __always_inline u32 open_mode_to_scap(u32 flags, u32 mode)
+{
+	if (!(flags & K_O_CREAT) && (flags & K_O_TMPFILE) != K_O_TMPFILE)
+		return 0;
+	return mode & 07777;
+}
+
+/* NONBLOCK/CLOEXEC only (eventfd2, signalfd4, inotify_init1, timerfd, pipe2,
+ * dup3, socket and accept4 flags all reuse the open-flag bits). */
+static __always_inline u32 fd_flags_to_scap(long f)
+{
+	if (f < 0)
+		return 0;
+	return MAP_BIT(f, K_O_NONBLOCK, P_FILE_FLAGS_O_NONBLOCK) |
+	       MAP_BIT(f, K_O_CLOEXEC, P_FILE_FLAGS_O_CLOEXEC);
+}
+
+static __always_inline u32 clone_flags_to_scap(unsigned long f)
+{
+	u32 r = 0;
+	r |= MAP_BIT(f, K_CLONE_FILES, P_CLONE_FLAGS_CLONE_FILES);
+	r |= MAP_BIT(f, K_CLONE_FS, P_CLONE_FLAGS_CLONE_FS);
+	r |= MAP_BIT(f, K_CLONE_IO, P_CLONE_FLAGS_CLONE_IO);
+	r |= MAP_BIT(f, K_CLONE_NEWIPC, P_CLONE_FLAGS_CLONE_NEWIPC);
+	r |= MAP_BIT(f, K_CLONE_NEWNET, P_CLONE_FLAGS_CLONE_NEWNET);
+	r |= MAP_BIT(f, K_CLONE_NEWNS, P_CLONE_FLAGS_CLONE_NEWNS);
+	r |= MAP_BIT(f, K_CLONE_NEWPID, P_CLONE_FLAGS_CLONE_NEWPID);
+	r |= MAP_BIT(f, K_CLONE_NEWUTS, P_CLONE_FLAGS_CLONE_NEWUTS);
+	r |= MAP_BIT(f, K_CLONE_PARENT_SETTID, P_CLONE_FLAGS_CLONE_PARENT_SETTID);
+	r |= MAP_BIT(f, K_CLONE_PARENT, P_CLONE_FLAGS_CLONE_PARENT);
+	r |= MAP_BIT(f, K_CLONE_PTRACE, P_CLONE_FLAGS_CLONE_PTRACE);
+	r |= MAP_BIT(f, K_CLONE_SIGHAND, P_CLONE_FLAGS_CLONE_SIGHAND);
+	r |= MAP_BIT(f, K_CLONE_SYSVSEM, P_CLONE_FLAGS_CLONE_SYSVSEM);
+	r |= MAP_BIT(f, K_CLONE_THREAD, P_CLONE_FLAGS_CLONE_THREAD);
+	r |= MAP_BIT(f, K_CLONE_UNTRACED, P_CLONE_FLAGS_CLONE_UNTRACED);
+	r |= MAP_BIT(f, K_CLONE_VM, P_CLONE_FLAGS_CLONE_VM);
+	r |= MAP_BIT(f, K_CLONE_NEWUSER, P_CLONE_FLAGS_CLONE_NEWUSER);
+	r |= MAP_BIT(f, K_CLONE_CHILD_CLEARTID, P_CLONE_FLAGS_CLONE_CHILD_CLEARTID);
+	r |= MAP_BIT(f, K_CLONE_CHILD_SETTID, P_CLONE_FLAGS_CLONE_CHILD_SETTID);
+	r |= MAP_BIT(f, K_CLONE_SETTLS, P_CLONE_FLAGS_CLONE_SETTLS);
+	r |= MAP_BIT(f, K_CLONE_VFORK, P_CLONE_FLAGS_CLONE_VFORK);
+	r |= MAP_BIT(f, K_CLONE_NEWCGROUP, P_CLONE_FLAGS_CLONE_NEWCGROUP);
+	return r;
+}
+
+static __always_inline u32 socket_family_to_scap(u32 family)
+{
+	/* PPM_AF_* numbers the families like Linux does. */
+	return family;
+}
+
+static __always_inline u32 prot_flags_to_scap(unsigned long p)
+{
+	u32 r = (u32)(p & (K_PROT_READ | K_PROT_WRITE | K_PROT_EXEC | K_PROT_SEM));
+	r |= MAP_BIT(p, K_PROT_GROWSDOWN, P_PROT_FLAGS_PROT_GROWSDOWN);
+	r |= MAP_BIT(p, K_PROT_GROWSUP, P_PROT_FLAGS_PROT_GROWSUP);
+	return r;
+}
+
+static __always_inline u32 mmap_flags_to_scap(unsigned long f)
+{
+	u32 r = 0;
+	r |= MAP_BIT(f, K_MAP_SHARED, P_MMAP_FLAGS_MAP_SHARED);
+	r |= MAP_BIT(f, K_MAP_PRIVATE, P_MMAP_FLAGS_MAP_PRIVATE);
+	r |= MAP_BIT(f, K_MAP_FIXED, P_MMAP_FLAGS_MAP_FIXED);
+	r |= MAP_BIT(f, K_MAP_ANONYMOUS, P_MMAP_FLAGS_MAP_ANONYMOUS);
+	r |= MAP_BIT(f, K_MAP_32BIT, P_MMAP_FLAGS_MAP_32BIT);
+	r |= MAP_BIT(f, K_MAP_GROWSDOWN, P_MMAP_FLAGS_MAP_GROWSDOWN);
+	r |= MAP_BIT(f, K_MAP_DENYWRITE, P_MMAP_FLAGS_MAP_DENYWRITE);
+	r |= MAP_BIT(f, K_MAP_EXECUTABLE, P_MMAP_FLAGS_MAP_EXECUTABLE);
+	r |= MAP_BIT(f, K_MAP_LOCKED, P_MMAP_FLAGS_MAP_LOCKED);
+	r |= MAP_BIT(f, K_MAP_NORESERVE, P_MMAP_FLAGS_MAP_NORESERVE);
+	r |= MAP_BIT(f, K_MAP_POPULATE, P_MMAP_FLAGS_MAP_POPULATE);
+	r |= MAP_BIT(f, K_MAP_NONBLOCK, P_MMAP_FLAGS_MAP_NONBLOCK);
+	return r;
+}
+
+static __always_inline u8 fcntl_cmd_to_scap(unsigned long cmd)
+{
+	switch (cmd) {
+	case K_F_DUPFD: return P_FCNTL_COMMANDS_F_DUPFD;
+	case K_F_GETFD: return P_FCNTL_COMMANDS_F_GETFD;
+	case K_F_SETFD: return P_FCNTL_COMMANDS_F_SETFD;
+	case K_F_GETFL: return P_FCNTL_COMMANDS_F_GETFL;
+	case K_F_SETFL: return P_FCNTL_COMMANDS_F_SETFL;
+	case K_F_GETLK: return P_FCNTL_COMMANDS_F_GETLK;
+	case K_F_SETLK: return P_FCNTL_COMMANDS_F_SETLK;
+	case K_F_SETLKW: return P_FCNTL_COMMANDS_F_SETLKW;
+	case K_F_SETOWN: return P_FCNTL_COMMANDS_F_SETOWN;
+	case K_F_GETOWN: return P_FCNTL_COMMANDS_F_GETOWN;
+	case K_F_SETSIG: return P_FCNTL_COMMANDS_F_SETSIG;
+	case K_F_GETSIG: return P_FCNTL_COMMANDS_F_GETSIG;
+	case K_F_SETOWN_EX: return P_FCNTL_COMMANDS_F_SETOWN_EX;
+	case K_F_GETOWN_EX: return P_FCNTL_COMMANDS_F_GETOWN_EX;
+	case K_F_OFD_GETLK: return P_FCNTL_COMMANDS_F_OFD_GETLK;
+	case K_F_OFD_SETLK: return P_FCNTL_COMMANDS_F_OFD_SETLK;
+	case K_F_OFD_SETLKW: return P_FCNTL_COMMANDS_F_OFD_SETLKW;
+	case K_F_SETLEASE: return P_FCNTL_COMMANDS_F_SETLEASE;
+	case K_F_GETLEASE: return P_FCNTL_COMMANDS_F_GETLEASE;
+	case K_F_NOTIFY: return P_FCNTL_COMMANDS_F_NOTIFY;
+	case K_F_CANCELLK: return P_FCNTL_COMMANDS_F_CANCELLK;
+	case K_F_DUPFD_CLOEXEC: return P_FCNTL_COMMANDS_F_DUPFD_CLOEXEC;
+	case K_F_SETPIPE_SZ: return P_FCNTL_COMMANDS_F_SETPIPE_SZ;
+	case K_F_GETPIPE_SZ: return P_FCNTL_COMMANDS_F_GETPIPE_SZ;
+	default: return P_FCNTL_COMMANDS_UNKNOWN;
+	}
+}
+
+static __always_inline u16 ptrace_req_to_scap(unsigned long req)
+{
+	switch (req) {
+	case 0: return P_PTRACE_REQUESTS_PTRACE_TRACEME;
+	case 1: return P_PTRACE_REQUESTS_PTRACE_PEEKTEXT;
+	case 2: return P_PTRACE_REQUESTS_PTRACE_PEEKDATA;
+	case 3: return P_PTRACE_REQUESTS_PTRACE_PEEKUSR;
+	case 4: return P_PTRACE_REQUESTS_PTRACE_POKETEXT;
+	case 5: return P_PTRACE_REQUESTS_PTRACE_POKEDATA;
+	case 6: return P_PTRACE_REQUESTS_PTRACE_POKEUSR;
+	case 7: return P_PTRACE_REQUESTS_PTRACE_CONT;
+	case 8: return P_PTRACE_REQUESTS_PTRACE_KILL;
+	case 9: return P_PTRACE_REQUESTS_PTRACE_SINGLESTEP;
+	case 12: return P_PTRACE_REQUESTS_PTRACE_GETREGS;
+	case 13: return P_PTRACE_REQUESTS_PTRACE_SETREGS;
+	case 14: return P_PTRACE_REQUESTS_PTRACE_GETFPREGS;
+	case 15: return P_PTRACE_REQUESTS_PTRACE_SETFPREGS;
+	case 16: return P_PTRACE_REQUESTS_PTRACE_ATTACH;
+	case 17: return P_PTRACE_REQUESTS_PTRACE_DETACH;
+	case 18: return P_PTRACE_REQUESTS_PTRACE_GETFPXREGS;
+	case 19: return P_PTRACE_REQUESTS_PTRACE_SETFPXREGS;
+	case 21: return P_PTRACE_REQUESTS_PTRACE_OLDSETOPTIONS;
+	case 24: return P_PTRACE_REQUESTS_PTRACE_SYSCALL;
+	case 25: return P_PTRACE_REQUESTS_PTRACE_GET_THREAD_AREA;
+	case 26: return P_PTRACE_REQUESTS_PTRACE_SET_THREAD_AREA;
+	case 30: return P_PTRACE_REQUESTS_PTRACE_ARCH_PRCTL;
+	case 31: return P_PTRACE_REQUESTS_PTRACE_SYSEMU;
+	case 32: return P_PTRACE_REQUESTS_PTRACE_SYSEMU_SINGLESTEP;
+	case 33: return P_PTRACE_REQUESTS_PTRACE_SINGLEBLOCK;
+	case 0x4200: return P_PTRACE_REQUESTS_PTRACE_SETOPTIONS;
+	case 0x4201: return P_PTRACE_REQUESTS_PTRACE_GETEVENTMSG;
+	case 0x4202: return P_PTRACE_REQUESTS_PTRACE_GETSIGINFO;
+	case 0x4203: return P_PTRACE_REQUESTS_PTRACE_SETSIGINFO;
+	case 0x4204: return P_PTRACE_REQUESTS_PTRACE_GETREGSET;
+	case 0x4205: return P_PTRACE_REQUESTS_PTRACE_SETREGSET;
+	case 0x4206: return P_PTRACE_REQUESTS_PTRACE_SEIZE;
+	case 0x4207: return P_PTRACE_REQUESTS_PTRACE_INTERRUPT;
+	case 0x4208: return P_PTRACE_REQUESTS_PTRACE_LISTEN;
+	case 0x4209: return P_PTRACE_REQUESTS_PTRACE_PEEKSIGINFO;
+	case 0x420a: return P_PTRACE_REQUESTS_PTRACE_GETSIGMASK;
+	case 0x420b: return P_PTRACE_REQUESTS_PTRACE_SETSIGMASK;
+	default: return P_PTRACE_REQUESTS_PTRACE_UNKNOWN;
+	}
+}
+
+static __always_inline u32 access_flags_to_scap(unsigned long m)
+{
+	/* R_OK/W_OK/X_OK share their values with the kernel's. */
+	return (u32)(m & 7);
+}
+
+static __always_inline u32 io_uring_setup_flags_to_scap(unsigned long f)
+{
+	u32 r = 0;
+	r |= MAP_BIT(f, K_IORING_SETUP_IOPOLL, P_IO_URING_SETUP_FLAGS_IORING_SETUP_IOPOLL);
+	r |= MAP_BIT(f, K_IORING_SETUP_SQPOLL, P_IO_URING_SETUP_FLAGS_IORING_SETUP_SQPOLL);
+	r |= MAP_BIT(f, K_IORING_SETUP_SQ_AFF, P_IO_URING_SETUP_FLAGS_IORING_SETUP_SQ_AFF);
+	r |= MAP_BIT(f, K_IORING_SETUP_CQSIZE, P_IO_URING_SETUP_FLAGS_IORING_SETUP_CQSIZE);
+	r |= MAP_BIT(f, K_IORING_SETUP_CLAMP, P_IO_URING_SETUP_FLAGS_IORING_SETUP_CLAMP);
+	r |= MAP_BIT(f, K_IORING_SETUP_ATTACH_WQ, P_IO_URING_SETUP_FLAGS_IORING_SETUP_ATTACH_RW);
+	r |= MAP_BIT(f, K_IORING_SETUP_R_DISABLED, P_IO_URING_SETUP_FLAGS_IORING_SETUP_R_DISABLED);
+	return r;
+}
+
+static __always_inline u32 memfd_flags_to_scap(unsigned long f)
+{
+	return (u32)(f & 7); /* MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB */
+}

@@ -23,6 +23,15 @@ struct inode___old {
 
 /* ------------------------------------------------------------------ task */
 
+/* A kernel pointer as a plain number, so it can be passed to global (separately
+ * verified) functions, which take scalars. */
+static __always_inline u64 scalar_of(const void *p)
+{
+	u64 v = 0;
+	bpf_probe_read_kernel(&v, sizeof(v), &p);
+	return v;
+}
+
 static __always_inline struct task_struct *cur_task(void)
 {
 	return (struct task_struct *)bpf_get_current_task_btf();
@@ -271,55 +280,82 @@ static __always_inline u64 inode_time_ns(struct inode *i, bool ctime)
 
 /* -------------------------------------------------------------- paths */
 
-#define MAX_PATH_COMPONENTS 48
+#define MAX_PATH_COMPONENTS 64
 
-/* Writes `path` into the event as a NUL-terminated string, walking dentries
+struct path_walk {
+	struct aux *a;
+	struct dentry *dentry;
+	struct mount *mnt;
+	struct mount *mnt_parent;
+	struct dentry *mnt_root;
+	u32 end;
+};
+
+/* One step of the walk: a name written before the previous ones, or a jump
+ * from a mount's root to its mount point. 1 stops the loop. */
+static long path_step(u32 i, void *c)
+{
+	struct path_walk *w = c;
+	struct aux *a = w->a;
+	if (!a)
+		return 1;
+	struct dentry *dentry = w->dentry;
+	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+	if (dentry == w->mnt_root || dentry == parent) {
+		if (dentry != w->mnt_root || w->mnt == w->mnt_parent)
+			return 1;
+		struct mount *mnt = w->mnt;
+		struct mount *up = w->mnt_parent;
+		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = up;
+		w->mnt_parent = BPF_CORE_READ(up, mnt_parent);
+		w->mnt_root = BPF_CORE_READ(up, mnt.mnt_root);
+		return 0;
+	}
+	u32 len = BPF_CORE_READ(dentry, d_name.len);
+	const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
+	u32 end = w->end;
+	if (len == 0 || len >= NAME_CHUNK || end < len + 2 || end > TMP_SIZE)
+		return 1;
+	end -= len;
+	if (bpf_probe_read_kernel(&a->tmp[end & TMP_MASK], len & (NAME_CHUNK - 1), name))
+		return 1;
+	end -= 1;
+	a->tmp[end & TMP_MASK] = '/';
+	w->end = end;
+	w->dentry = parent;
+	return 0;
+}
+
+/* Writes a path into the event as a NUL-terminated string, walking dentries
  * up to the root and across mount points (an approximation of d_path). A
  * path with no named component (pipe, memfd, anon inode) becomes the name of
- * its dentry, as libscap does. */
-static __noinline u32 put_path(struct aux *a, struct dentry *dentry, struct vfsmount *vfsmnt)
+ * its dentry, as libscap does. Global: verified once. */
+__noinline u32 put_path(struct aux *a, u64 dentry_p, u64 vfsmnt_p)
 {
+	struct dentry *dentry = (struct dentry *)dentry_p;
+	struct vfsmount *vfsmnt = (struct vfsmount *)vfsmnt_p;
 	if (!a || !dentry || !vfsmnt)
 		return 0;
-	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
-	struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-	u32 end = TMP_SIZE;
+	struct path_walk w = {
+		.a = a,
+		.dentry = dentry,
+		.mnt = container_of(vfsmnt, struct mount, mnt),
+		.end = TMP_SIZE,
+	};
+	struct mount *m0 = w.mnt;
+	w.mnt_parent = BPF_CORE_READ(m0, mnt_parent);
+	w.mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	bpf_loop(MAX_PATH_COMPONENTS, path_step, &w, 0);
 
-	for (int i = 0; i < MAX_PATH_COMPONENTS; i++) {
-		struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
-		if (dentry == mnt_root || dentry == parent) {
-			if (dentry != mnt_root)
-				break;
-			if (mnt != mnt_parent) {
-				dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-				mnt = mnt_parent;
-				mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-				mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
-				continue;
-			}
-			break;
-		}
-		u32 len = BPF_CORE_READ(dentry, d_name.len);
-		const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
-		if (len == 0 || len >= NAME_CHUNK || end < len + 2)
-			break;
-		end -= len;
-		if (bpf_probe_read_kernel(&a->tmp[end & TMP_MASK], len & (NAME_CHUNK - 1), name))
-			break;
-		end -= 1;
-		a->tmp[end & TMP_MASK] = '/';
-		dentry = parent;
-	}
-
-	if (end == TMP_SIZE) {
-		const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
-		if (dentry == mnt_root && dentry == BPF_CORE_READ(dentry, d_parent)) {
-			/* the root itself */
-			put_byte(a, '/');
+	u32 end = w.end;
+	if (end >= TMP_SIZE) {
+		dentry = w.dentry;
+		if (dentry == w.mnt_root && dentry == BPF_CORE_READ(dentry, d_parent)) {
+			put_byte(a, '/'); /* the root itself */
 			return put_byte(a, 0) + 1;
 		}
-		return put_str(a, name, NAME_CHUNK, false);
+		return put_str(a, BPF_CORE_READ(dentry, d_name.name), NAME_CHUNK, false);
 	}
 	u32 n = TMP_SIZE - end;
 	u32 p = a->pos;
@@ -340,14 +376,14 @@ static __always_inline void push_file_path(struct aux *a, struct file *f)
 	}
 	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
 	struct vfsmount *m = BPF_CORE_READ(f, f_path.mnt);
-	push_len(a, put_path(a, d, m));
+	push_len(a, put_path(a, (u64)d, (u64)m));
 }
 
 static __always_inline void push_task_cwd(struct aux *a, struct task_struct *t)
 {
 	struct dentry *d = BPF_CORE_READ(t, fs, pwd.dentry);
 	struct vfsmount *m = BPF_CORE_READ(t, fs, pwd.mnt);
-	push_len(a, put_path(a, d, m));
+	push_len(a, put_path(a, (u64)d, (u64)m));
 }
 
 static __always_inline struct file *task_exe_file(struct task_struct *t)
@@ -357,7 +393,7 @@ static __always_inline struct file *task_exe_file(struct task_struct *t)
 
 /* ------------------------------------------------------------ cgroups */
 
-#define MAX_CGROUP_DEPTH 16
+#define MAX_CGROUP_DEPTH 32
 
 static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
 {
@@ -367,9 +403,49 @@ static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
 	return BPF_CORE_READ(o, parent);
 }
 
-/* "subsys=/a/b\0" for one cgroup subsystem. */
-static __noinline u32 put_cgroup(struct aux *a, struct task_struct *t, int id)
+struct cg_walk {
+	struct aux *a;
+	struct kernfs_node *kn;
+	u32 end;
+};
+
+/* One cgroup path component, written before the previous ones. */
+static long cg_step(u32 i, void *c)
 {
+	struct cg_walk *w = c;
+	struct aux *a = w->a;
+	if (!a || !w->kn)
+		return 1;
+	struct kernfs_node *kn = w->kn;
+	struct kernfs_node *parent = kn_parent(kn);
+	if (!parent)
+		return 1; /* the root has no name of its own */
+	const char *name = BPF_CORE_READ(kn, name);
+	u32 end = w->end;
+	if (end < NAME_CHUNK + 2 || end > TMP_SIZE)
+		return 1;
+	/* read into the staging slot past TMP_SIZE, then copy it into place
+	 * once its length is known */
+	long n = bpf_probe_read_kernel_str(&a->tmp[TMP_SIZE], NAME_CHUNK, name);
+	if (n <= 1)
+		return 1;
+	u32 len = (u32)(n - 1);
+	if (len >= NAME_CHUNK)
+		return 1;
+	u32 dst = end - len;
+	if (bpf_probe_read_kernel(&a->tmp[dst & TMP_MASK], len & (NAME_CHUNK - 1), &a->tmp[TMP_SIZE]))
+		return 1;
+	dst -= 1;
+	a->tmp[dst & TMP_MASK] = '/';
+	w->end = dst;
+	w->kn = parent;
+	return 0;
+}
+
+/* "subsys=/a/b\0" for one cgroup subsystem. Global: verified once. */
+__noinline u32 put_cgroup(struct aux *a, u64 task, int id)
+{
+	struct task_struct *t = (struct task_struct *)task;
 	if (!a || !t)
 		return 0;
 	const char *ssname = BPF_CORE_READ(t, cgroups, subsys[id & 15], ss, name);
@@ -377,32 +453,24 @@ static __noinline u32 put_cgroup(struct aux *a, struct task_struct *t, int id)
 	if (!ssname || !kn)
 		return 0;
 	u32 start = a->pos;
-	u32 n = put_str(a, ssname, 32, false);
-	if (n == 0)
+	if (put_str(a, ssname, 32, false) == 0)
 		return 0;
 	a->pos -= 1; /* overwrite the NUL */
 	put_byte(a, '=');
-
-	/* Collect component names leaf to root, then write root to leaf. */
-	const char *names[MAX_CGROUP_DEPTH] = {};
-	int depth = 0;
-	for (int i = 0; i < MAX_CGROUP_DEPTH; i++) {
-		struct kernfs_node *parent = kn_parent(kn);
-		if (!parent)
-			break; /* the root has no name of its own */
-		names[i] = BPF_CORE_READ(kn, name);
-		depth++;
-		kn = parent;
-	}
-	if (depth == 0)
+	struct cg_walk w = {.a = a, .kn = kn, .end = TMP_SIZE};
+	bpf_loop(MAX_CGROUP_DEPTH, cg_step, &w, 0);
+	u32 end = w.end;
+	if (end >= TMP_SIZE) {
 		put_byte(a, '/');
-	for (int i = MAX_CGROUP_DEPTH - 1; i >= 0; i--) {
-		if (i >= depth)
-			continue;
-		put_byte(a, '/');
-		u32 m = put_str(a, names[i], NAME_CHUNK, false);
-		if (m)
-			a->pos -= 1;
+	} else {
+		u32 n = TMP_SIZE - end;
+		u32 p = a->pos;
+		if (n > TMP_SIZE || p > EV_MAX - TMP_SIZE - 1)
+			return 0;
+		if (bpf_probe_read_kernel(&a->data[EV_BASE + (p & EV_MASK)], n & TMP_MASK,
+					  &a->tmp[end & TMP_MASK]))
+			return 0;
+		a->pos = p + (n & TMP_MASK);
 	}
 	put_byte(a, 0);
 	return a->pos - start;
@@ -411,17 +479,18 @@ static __noinline u32 put_cgroup(struct aux *a, struct task_struct *t, int id)
 /* The cgroups param: the subsystems libscap reports, NUL-separated. */
 static __always_inline void push_cgroups(struct aux *a, struct task_struct *t)
 {
+	u64 tv = scalar_of(t);
 	u32 total = 0;
 	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, cpuset_cgrp_id))
-		total += put_cgroup(a, t, bpf_core_enum_value(enum cgroup_subsys_id, cpuset_cgrp_id));
+		total += put_cgroup(a, tv, bpf_core_enum_value(enum cgroup_subsys_id, cpuset_cgrp_id));
 	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, cpu_cgrp_id))
-		total += put_cgroup(a, t, bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id));
+		total += put_cgroup(a, tv, bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id));
 	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, cpuacct_cgrp_id))
-		total += put_cgroup(a, t, bpf_core_enum_value(enum cgroup_subsys_id, cpuacct_cgrp_id));
+		total += put_cgroup(a, tv, bpf_core_enum_value(enum cgroup_subsys_id, cpuacct_cgrp_id));
 	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, io_cgrp_id))
-		total += put_cgroup(a, t, bpf_core_enum_value(enum cgroup_subsys_id, io_cgrp_id));
+		total += put_cgroup(a, tv, bpf_core_enum_value(enum cgroup_subsys_id, io_cgrp_id));
 	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
-		total += put_cgroup(a, t, bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id));
+		total += put_cgroup(a, tv, bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id));
 	push_len(a, total);
 }
 
@@ -463,25 +532,37 @@ static __always_inline void push_env_from_mm(struct aux *a, struct task_struct *
 	push_len(a, put_mm_area(a, s, e, MAX_ARGS_LEN));
 }
 
-/* A user array of string pointers (argv/envp of a failed execve). When
- * `split_first`, the first string goes in its own param (exe). */
-static __noinline u32 put_user_strv(struct aux *a, unsigned long uarr, int skip)
+struct strv_walk {
+	struct aux *a;
+	unsigned long uarr;
+	u32 total;
+};
+
+static long strv_step(u32 i, void *c)
+{
+	struct strv_walk *w = c;
+	struct aux *a = w->a;
+	unsigned long p = 0;
+	if (!a || w->total > MAX_ARGS_LEN)
+		return 1;
+	if (bpf_probe_read_user(&p, sizeof(p), (void *)(w->uarr + i * 8)) || !p)
+		return 1;
+	u32 n = put_str(a, (void *)p, MAX_PATH, true);
+	if (n == 0)
+		return 1;
+	w->total += n;
+	return 0;
+}
+
+/* The strings of a user array of string pointers (argv/envp of a failed
+ * execve), NUL-separated, from index `skip`. Global: verified once. */
+__noinline u32 put_user_strv(struct aux *a, unsigned long uarr, int skip)
 {
 	if (!a || !uarr)
 		return 0;
-	u32 total = 0;
-	for (int i = 0; i < MAX_ARGV; i++) {
-		unsigned long p = 0;
-		if (bpf_probe_read_user(&p, sizeof(p), (void *)(uarr + (i + skip) * 8)) || !p)
-			break;
-		if (total > MAX_ARGS_LEN)
-			break;
-		u32 n = put_str(a, (void *)p, MAX_PATH, true);
-		if (n == 0)
-			break;
-		total += n;
-	}
-	return total;
+	struct strv_walk w = {.a = a, .uarr = uarr + (skip & 1) * 8, .total = 0};
+	bpf_loop(MAX_ARGV, strv_step, &w, 0);
+	return w.total;
 }
 
 /* --------------------------------------------------------- exe details */
@@ -542,10 +623,12 @@ static __always_inline bool exe_from_memfd(struct file *f)
 	       buf[5] == ':';
 }
 
-static __always_inline u32 exe_flags(struct task_struct *t, struct file *exe)
+__noinline u32 exe_flags(u64 task, u64 exe_p)
 {
+	struct task_struct *t = (struct task_struct *)task;
+	struct file *exe = (struct file *)exe_p;
 	u32 fl = 0;
-	if (!exe)
+	if (!t || !exe)
 		return 0;
 	struct inode *i = BPF_CORE_READ(exe, f_inode);
 	if (exe_writable(t, i))
@@ -587,7 +670,7 @@ static __always_inline u16 ntohs16(u16 v)
 }
 
 /* A sockaddr from user memory, as libscap encodes it. */
-static __noinline u32 put_user_sockaddr(struct aux *a, unsigned long uaddr, u32 alen)
+__noinline u32 put_user_sockaddr(struct aux *a, unsigned long uaddr, u32 alen)
 {
 	if (!a || !uaddr || alen < 2)
 		return 0;
@@ -677,7 +760,7 @@ static __always_inline void put_16_at(struct aux *a, const void *src)
 /* The connection tuple of socket `fd`, read from the kernel socket. `outbound`
  * puts the local end first. `uaddr` (user sockaddr) fills in the remote end
  * when the socket has none (unconnected UDP sendto). */
-static __noinline u32 put_socktuple(struct aux *a, long fd, int outbound, unsigned long uaddr)
+__noinline u32 put_socktuple(struct aux *a, long fd, int outbound, unsigned long uaddr)
 {
 	if (!a)
 		return 0;

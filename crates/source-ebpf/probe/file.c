@@ -201,7 +201,7 @@ static __always_inline u32 iov_total(unsigned long uiov, unsigned long cnt)
 }
 
 /* Gathers up to `limit` bytes (at most the snaplen) from an iovec array. */
-static __noinline u32 put_iov_data(struct aux *a, unsigned long uiov, unsigned long cnt,
+__noinline u32 put_iov_data(struct aux *a, unsigned long uiov, unsigned long cnt,
 				   long limit)
 {
 	if (!a || limit <= 0)

@@ -43,7 +43,7 @@ static __always_inline void push_exec_tail(struct aux *a, struct task_struct *t)
 	push_u32(a, task_tty(t));
 	push_s64(a, pid_vnr(task_pid_of(t, PIDTYPE_PGID)));
 	push_u32(a, task_loginuid(t));
-	push_u32(a, exe_flags(t, exe));
+	push_u32(a, exe_flags(scalar_of(t), (u64)exe));
 	push_u64(a, task_cap(t, 0));
 	push_u64(a, task_cap(t, 1));
 	push_u64(a, task_cap(t, 2));
@@ -222,29 +222,33 @@ int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
 	unsigned long arg0 = BPF_CORE_READ(regs, di);
 	if (nr >= SYSCALL_TABLE || !interest[nr])
 		return 0;
-	struct aux *a;
-	unsigned long kflags;
+	u16 type;
+	u32 np;
+	unsigned long kflags = 0;
 	switch (nr) {
 	case NR_CLONE:
-		a = ev_begin(PPME_SYSCALL_CLONE_20_X, PPME_SYSCALL_CLONE_20_X_NP);
+		type = PPME_SYSCALL_CLONE_20_X;
+		np = PPME_SYSCALL_CLONE_20_X_NP;
 		kflags = arg0;
 		break;
 	case NR_CLONE3:
-		a = ev_begin(PPME_SYSCALL_CLONE3_X, PPME_SYSCALL_CLONE3_X_NP);
-		kflags = 0;
+		type = PPME_SYSCALL_CLONE3_X;
+		np = PPME_SYSCALL_CLONE3_X_NP;
 		bpf_probe_read_user(&kflags, sizeof(kflags), (void *)arg0);
 		break;
 	case NR_FORK:
-		a = ev_begin(PPME_SYSCALL_FORK_20_X, PPME_SYSCALL_FORK_20_X_NP);
-		kflags = 0;
+		type = PPME_SYSCALL_FORK_20_X;
+		np = PPME_SYSCALL_FORK_20_X_NP;
 		break;
 	case NR_VFORK:
-		a = ev_begin(PPME_SYSCALL_VFORK_20_X, PPME_SYSCALL_VFORK_20_X_NP);
+		type = PPME_SYSCALL_VFORK_20_X;
+		np = PPME_SYSCALL_VFORK_20_X_NP;
 		kflags = K_CLONE_VFORK | K_CLONE_VM;
 		break;
 	default:
 		return 0;
 	}
+	struct aux *a = ev_begin(type, np);
 	if (!a)
 		return 0;
 	ev_set_tid(a, BPF_CORE_READ(child, pid));
@@ -260,12 +264,16 @@ int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
 /* Who inherits the children of an exiting thread: a live thread of its
  * group, else the init of its pid namespace; -1 when a subreaper may be
  * involved (user space resolves it), 0 when it has no children. */
-static __always_inline s64 exit_reaper(struct task_struct *t)
+__noinline s64 exit_reaper(u64 task)
 {
+	struct task_struct *t = (struct task_struct *)task;
+	if (!t)
+		return 0;
 	struct list_head *head = &t->children;
 	if (BPF_CORE_READ(head, next) == head)
 		return 0;
-	struct list_head *thead = &t->signal->thread_head;
+	struct signal_struct *sig = BPF_CORE_READ(t, signal);
+	struct list_head *thead = &sig->thread_head;
 	struct list_head *next = BPF_CORE_READ(thead, next);
 	for (int i = 0; i < MAX_THREAD_SCAN; i++) {
 		if (next == thead)
@@ -275,7 +283,7 @@ static __always_inline s64 exit_reaper(struct task_struct *t)
 			return BPF_CORE_READ(th, pid);
 		next = BPF_CORE_READ(th, thread_node.next);
 	}
-	if (BPF_CORE_READ_BITFIELD_PROBED(t->signal, has_child_subreaper))
+	if (BPF_CORE_READ_BITFIELD_PROBED(sig, has_child_subreaper))
 		return -1;
 	struct pid *p = BPF_CORE_READ(t, thread_pid);
 	unsigned int level = BPF_CORE_READ(p, level);
@@ -305,7 +313,7 @@ int BPF_PROG(sched_exit, struct task_struct *task)
 	push_s64(a, (code >> 8) & 0xff);
 	push_u8(a, sig);
 	push_u8(a, (code & 0x80) ? 1 : 0);
-	push_s64(a, exit_reaper(t));
+	push_s64(a, exit_reaper(scalar_of(t)));
 	ev_submit(a);
 	return 0;
 }

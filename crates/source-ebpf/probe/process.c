@@ -95,12 +95,6 @@ HANDLER(execveat)
 	return exec_failed(s, true);
 }
 
-static __always_inline u32 current_syscall_nr(void)
-{
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(cur_task());
-	return (u32)BPF_CORE_READ(regs, orig_ax);
-}
-
 static __always_inline bool is_kthread(struct task_struct *t)
 {
 	return (BPF_CORE_READ(t, flags) & K_PF_KTHREAD) != 0;
@@ -114,12 +108,12 @@ int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	struct task_struct *t = cur_task();
 	if (is_kthread(t))
 		return 0;
-	u32 nr = current_syscall_nr();
-	bool at = nr == NR_EXECVEAT;
-	if (!interest[at ? NR_EXECVEAT : NR_EXECVE])
+	/* A successful execveat looks like execve here (and to libscap, which
+	 * reports it as execve on x86_64 too); the filename tells them apart
+	 * ("/dev/fd/N..." for an fd-relative one). */
+	if (!interest[NR_EXECVE] && !interest[NR_EXECVEAT])
 		return 0;
-	struct aux *a = at ? ev_begin(PPME_SYSCALL_EXECVEAT_X, PPME_SYSCALL_EXECVEAT_X_NP)
-			   : ev_begin(PPME_SYSCALL_EXECVE_19_X, PPME_SYSCALL_EXECVE_19_X_NP);
+	struct aux *a = ev_begin(PPME_SYSCALL_EXECVE_19_X, PPME_SYSCALL_EXECVE_19_X_NP);
 	if (!a)
 		return 0;
 	push_s64(a, 0);
@@ -128,10 +122,7 @@ int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	push_cgroups(a, t);
 	push_env_from_mm(a, t);
 	push_exec_tail(a, t);
-	if (!at) {
-		const char *fname = BPF_CORE_READ(bprm, filename);
-		push_str(a, fname, MAX_PATH, false);
-	}
+	push_str(a, BPF_CORE_READ(bprm, filename), MAX_PATH, false);
 	ev_submit(a);
 	return 0;
 }

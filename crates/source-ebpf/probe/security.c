@@ -480,7 +480,10 @@ HANDLER(generic)
 	if (!a)
 		return 0;
 	u32 nr = s->nr;
-	push_u16(a, nr < SYSCALL_TABLE ? ppm_sc_of[nr & (SYSCALL_TABLE - 1)] : 0);
+	u32 idx = nr;
+	barrier_var(idx);
+	idx &= SYSCALL_TABLE - 1;
+	push_u16(a, nr < SYSCALL_TABLE ? ppm_sc_of[idx] : 0);
 	push_u16(a, (u16)nr);
 	ev_submit(a);
 	return 0;

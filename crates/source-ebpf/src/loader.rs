@@ -250,10 +250,39 @@ impl Probe {
             )));
         }
         let num_cpus = lb("counting CPUs", libbpf_rs::num_possible_cpus())?;
+        let mut plan = plan(&cfg.interest);
         if cfg.design == Design::Tracepoint {
-            ensure_tracefs()?;
+            let root = ensure_tracefs()?;
+            // Syscalls this kernel lacks (e.g. no module support) have no
+            // tracepoint; report them instead of failing.
+            let exists = |name: &str| {
+                root.join("events/syscalls")
+                    .join(format!("sys_exit_{}", syscalls::kernel_name(name)))
+                    .exists()
+            };
+            let mut missing = Vec::new();
+            plan.handlers.retain(|n| {
+                let ok = exists(n);
+                if !ok {
+                    missing.push(*n);
+                }
+                ok
+            });
+            plan.generic.retain(|nr| {
+                let ok = syscalls::native_name(*nr).is_some_and(exists);
+                if !ok {
+                    if let Some(n) = syscalls::native_name(*nr) {
+                        missing.push(n);
+                    }
+                }
+                ok
+            });
+            for n in missing {
+                if let Some(code) = syscalls::ppm_sc_code(n) {
+                    plan.unsupported.insert(code);
+                }
+            }
         }
-        let plan = plan(&cfg.interest);
 
         let mut builder = ObjectBuilder::default();
         let mut open = lb(
@@ -520,11 +549,12 @@ impl Probe {
 }
 
 /// libbpf finds tracepoint ids in tracefs, which a fresh machine may not
-/// have mounted.
-fn ensure_tracefs() -> Result<(), ProbeError> {
-    let probe = |p: &str| std::path::Path::new(p).join("events/syscalls").exists();
-    if probe("/sys/kernel/tracing") || probe("/sys/kernel/debug/tracing") {
-        return Ok(());
+/// have mounted. Returns the tracefs root.
+fn ensure_tracefs() -> Result<std::path::PathBuf, ProbeError> {
+    for p in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] {
+        if std::path::Path::new(p).join("events/syscalls").exists() {
+            return Ok(p.into());
+        }
     }
     let c = |s: &str| std::ffi::CString::new(s).expect("no NUL");
     let (src, target, fstype) = (c("nodev"), c("/sys/kernel/tracing"), c("tracefs"));
@@ -538,13 +568,14 @@ fn ensure_tracefs() -> Result<(), ProbeError> {
             std::ptr::null(),
         )
     };
-    if rc != 0 || !probe("/sys/kernel/tracing") {
+    let root = std::path::PathBuf::from("/sys/kernel/tracing");
+    if rc != 0 || !root.join("events/syscalls").exists() {
         return Err(ProbeError::Config(format!(
             "the tracepoint design needs tracefs at /sys/kernel/tracing and mounting it failed: {}",
             std::io::Error::last_os_error()
         )));
     }
-    Ok(())
+    Ok(root)
 }
 
 fn find_map<'a>(obj: &'a Object, name: &str) -> Result<libbpf_rs::Map<'a>, ProbeError> {

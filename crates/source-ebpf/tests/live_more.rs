@@ -571,3 +571,35 @@ fn shared_ring_reports_cpus() {
     }
     assert!(matches!(evs[0].value("name"), Value::Str(_)));
 }
+
+/// Every handler loads (passes the verifier) and attaches, in both designs,
+/// with the selection Falco makes by default plus everything we handle.
+#[test]
+fn every_handler_loads() {
+    if !live() {
+        return;
+    }
+    let mut all = peregrine_ebpf::ScSet::new();
+    for h in peregrine_ebpf::syscalls::HANDLED {
+        all.insert_name(h.name);
+    }
+    let sel = peregrine_ebpf::interest::select(
+        &all,
+        &peregrine_ebpf::BaseSyscalls {
+            all: true,
+            ..Default::default()
+        },
+    );
+    for design in [Design::Dispatch, Design::Tracepoint] {
+        let src = open_with(design, sel.set, |_| {});
+        let p = src.probe();
+        assert!(
+            p.unsupported()
+                .names()
+                .all(|n| !n.starts_with("sched_process")),
+            "{:?}",
+            p.unsupported()
+        );
+        eprintln!("{design:?}: loaded every handler in {:?}", p.load_time());
+    }
+}

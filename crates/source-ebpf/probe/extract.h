@@ -186,25 +186,22 @@ static __always_inline u64 task_pidns_init_start(struct task_struct *t)
 
 /* ----------------------------------------------------------------- files */
 
-static __always_inline struct file *task_fd_file(struct task_struct *t, long fd)
+/* The open file behind fd `fd` of the current task, as a BTF pointer so
+ * callers can read its fields with plain loads (no helper call per field). */
+static __always_inline struct file *fd_file(long fd)
 {
 	if (fd < 0)
 		return NULL;
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	if (!fdt)
+	struct task_struct *t = cur_task();
+	struct fdtable *fdt = t->files->fdt;
+	if (!fdt || (unsigned long)fd >= fdt->max_fds)
 		return NULL;
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
-	if ((unsigned long)fd >= max)
-		return NULL;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file **fds = fdt->fd;
 	struct file *f = NULL;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	return f;
-}
-
-static __always_inline struct file *fd_file(long fd)
-{
-	return task_fd_file(cur_task(), fd);
+	if (!f)
+		return NULL;
+	return bpf_core_cast(f, struct file);
 }
 
 enum overlay { OVL_NONE, OVL_UPPER, OVL_LOWER };
@@ -236,6 +233,8 @@ struct file_id {
 	bool created;
 };
 
+/* Device, inode, overlay layer and O_CREAT outcome of a file from fd_file()
+ * (plain loads through BTF pointers). */
 static __always_inline void file_id_of(struct file *f, struct file_id *id)
 {
 	id->dev = 0;
@@ -244,11 +243,23 @@ static __always_inline void file_id_of(struct file *f, struct file_id *id)
 	id->created = false;
 	if (!f)
 		return;
-	struct inode *i = BPF_CORE_READ(f, f_inode);
-	id->dev = encode_dev(BPF_CORE_READ(i, i_sb, s_dev));
-	id->ino = BPF_CORE_READ(i, i_ino);
-	id->ol = file_overlay(f);
-	id->created = (BPF_CORE_READ(f, f_mode) & K_FMODE_CREATED) != 0;
+	struct inode *i = f->f_inode;
+	id->dev = encode_dev(i->i_sb->s_dev);
+	id->ino = i->i_ino;
+	id->created = (f->f_mode & K_FMODE_CREATED) != 0;
+	struct dentry *d = f->f_path.dentry;
+	if (d->d_sb->s_magic != K_OVERLAYFS_SUPER_MAGIC)
+		return;
+	/* ovl_inode keeps the upper dentry right after its embedded inode. */
+	char *inode = (char *)d->d_inode;
+	unsigned long isize = bpf_core_type_size(struct inode);
+	struct dentry *upper = NULL;
+	id->ol = OVL_LOWER;
+	if (!inode || !isize)
+		return;
+	bpf_probe_read_kernel(&upper, sizeof(upper), inode + isize);
+	if (upper && BPF_CORE_READ(upper, d_inode, i_ino) != 0)
+		id->ol = OVL_UPPER;
 }
 
 static __always_inline u64 inode_time_ns(struct inode *i, bool ctime)

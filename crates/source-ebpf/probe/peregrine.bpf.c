@@ -62,12 +62,12 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	if (cfg_floor)
 		return 0;
-	u32 nr = (u32)BPF_CORE_READ(regs, orig_ax);
+	u32 nr = (u32)regs->orig_ax;
 	if (nr >= SYSCALL_TABLE || !interest[nr])
 		return 0;
 	if (is_self())
 		return 0;
-	if (BPF_CORE_READ(cur_task(), thread_info.status) & K_TS_COMPAT)
+	if (cur_task()->thread_info.status & K_TS_COMPAT)
 		return 0; /* 32-bit syscall numbers differ; not supported */
 	bpf_tail_call(ctx, &exit_progs, nr);
 	return 0;

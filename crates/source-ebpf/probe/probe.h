@@ -307,14 +307,16 @@ struct sc {
 	u32 nr;
 };
 
+/* `regs` is a BTF pointer (tp_btf argument or bpf_task_pt_regs), so these
+ * are plain loads rather than helper calls. */
 static __always_inline void sc_load(struct sc *s, struct pt_regs *regs, long ret)
 {
-	s->a[0] = BPF_CORE_READ(regs, di);
-	s->a[1] = BPF_CORE_READ(regs, si);
-	s->a[2] = BPF_CORE_READ(regs, dx);
-	s->a[3] = BPF_CORE_READ(regs, r10);
-	s->a[4] = BPF_CORE_READ(regs, r8);
-	s->a[5] = BPF_CORE_READ(regs, r9);
-	s->nr = (u32)BPF_CORE_READ(regs, orig_ax);
+	s->a[0] = regs->di;
+	s->a[1] = regs->si;
+	s->a[2] = regs->dx;
+	s->a[3] = regs->r10;
+	s->a[4] = regs->r8;
+	s->a[5] = regs->r9;
+	s->nr = (u32)regs->orig_ax;
 	s->ret = ret;
 }

@@ -39,9 +39,12 @@ impl std::str::FromStr for Design {
 /// Whether the kernel wakes the consumer when it writes an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wakeup {
-    /// Wake the consumer only when it has caught up (libbpf's default).
+    /// Wake the consumer when it has caught up (libbpf's default): lowest
+    /// latency, but a wakeup per event at low rates and an irq_work in the
+    /// traced syscall's path.
     Adaptive,
-    /// Never wake; the consumer polls at its poll interval.
+    /// Never wake; the consumer checks the rings every `idle_sleep` (1 ms)
+    /// when they are empty. Cheaper for the traced programs (measured).
     Never,
 }
 
@@ -72,7 +75,7 @@ impl Default for ProbeConfig {
             ring_bytes_per_cpu: 8 << 20,
             shared_ring: false,
             snaplen: 80,
-            wakeup: Wakeup::Adaptive,
+            wakeup: Wakeup::Never,
             interest: ScSet::new(),
             ignore_tgid: Some(std::process::id()),
             floor: false,

@@ -47,7 +47,7 @@ impl Ring {
     /// Maps the ring buffer map behind `fd` whose data area is `size` bytes.
     pub fn map(fd: BorrowedFd<'_>, size: usize) -> io::Result<Ring> {
         let page = page_size();
-        if size == 0 || !size.is_power_of_two() || size % page != 0 {
+        if size == 0 || !size.is_power_of_two() || !size.is_multiple_of(page) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("ring size {size} must be a power of two multiple of the page size"),

@@ -521,3 +521,21 @@ HANDLER(copy_file_range)
 	ev_submit(a);
 	return 0;
 }
+
+HANDLER(open_by_handle_at)
+{
+	struct aux *a = ev_begin(PPME_SYSCALL_OPEN_BY_HANDLE_AT_X, PPME_SYSCALL_OPEN_BY_HANDLE_AT_X_NP);
+	if (!a)
+		return 0;
+	struct file *f = s->ret >= 0 ? fd_file(s->ret) : NULL;
+	struct file_id id;
+	file_id_of(f, &id);
+	push_fd(a, s->ret);
+	push_fd(a, dirfd_arg(s->a[0]));
+	push_u32(a, open_result_flags((u32)s->a[2], &id));
+	push_file_path(a, f);
+	push_u32(a, id.dev);
+	push_u64(a, id.ino);
+	ev_submit(a);
+	return 0;
+}

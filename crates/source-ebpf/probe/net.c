@@ -227,3 +227,155 @@ HANDLER(recvmsg)
 	ev_submit(a);
 	return 0;
 }
+
+/* A PT_DYN sockopt value: index byte (0 bytes, 1 errno, 2 u32, 3 u64) then
+ * the value, as libscap encodes it. */
+static __always_inline void push_sockopt_val(struct aux *a, int level, int optname,
+					     unsigned long uval, u32 len)
+{
+	u32 p = a->pos;
+	if (p > EV_MAX - 16 || !uval) {
+		push_empty(a);
+		return;
+	}
+	if (level == 1 /* SOL_SOCKET */ && optname == 4 /* SO_ERROR */) {
+		s32 v = 0;
+		bpf_probe_read_user(&v, sizeof(v), (void *)uval);
+		a->data[EV_BASE + (p & EV_MASK)] = 1;
+		*(s64 *)&a->data[EV_BASE + ((p + 1) & EV_MASK)] = -(s64)v;
+		a->pos = p + 9;
+		push_len(a, 9);
+		return;
+	}
+	if (level == 1 && optname == 57 /* SO_COOKIE */) {
+		u64 v = 0;
+		bpf_probe_read_user(&v, sizeof(v), (void *)uval);
+		a->data[EV_BASE + (p & EV_MASK)] = 3;
+		*(u64 *)&a->data[EV_BASE + ((p + 1) & EV_MASK)] = v;
+		a->pos = p + 9;
+		push_len(a, 9);
+		return;
+	}
+	if (level == 1 && len == 4) {
+		u32 v = 0;
+		bpf_probe_read_user(&v, sizeof(v), (void *)uval);
+		a->data[EV_BASE + (p & EV_MASK)] = 2;
+		*(u32 *)&a->data[EV_BASE + ((p + 1) & EV_MASK)] = v;
+		a->pos = p + 5;
+		push_len(a, 5);
+		return;
+	}
+	a->data[EV_BASE + (p & EV_MASK)] = 0;
+	a->pos = p + 1;
+	u32 n = put_raw(a, (void *)uval, len > 256 ? 256 : len, true);
+	push_len(a, 1 + n);
+}
+
+static __always_inline u8 sockopt_level_to_scap(int level)
+{
+	if (level == 1)
+		return P_SOCKOPT_LEVELS_SOL_SOCKET;
+	if (level == 6)
+		return P_SOCKOPT_LEVELS_SOL_TCP;
+	return P_SOCKOPT_LEVELS_UNKNOWN;
+}
+
+/* SO_* up to SO_MEMINFO share scap's numbers; SO_COOKIE differs. */
+static __always_inline u8 sockopt_name_to_scap(int level, int optname)
+{
+	if (level != 1)
+		return P_SOCKOPT_OPTIONS_UNKNOWN;
+	if (optname == 57)
+		return P_SOCKOPT_OPTIONS_SO_COOKIE;
+	if (optname > 0 && optname <= 0x34)
+		return (u8)optname;
+	return P_SOCKOPT_OPTIONS_UNKNOWN;
+}
+
+HANDLER(getsockopt)
+{
+	struct aux *a = ev_begin(PPME_SOCKET_GETSOCKOPT_X, PPME_SOCKET_GETSOCKOPT_X_NP);
+	if (!a)
+		return 0;
+	int level = (int)s->a[1], optname = (int)s->a[2];
+	u32 optlen = 0;
+	bpf_probe_read_user(&optlen, sizeof(optlen), (void *)s->a[4]);
+	push_s64(a, s->ret);
+	push_fd(a, s->a[0]);
+	push_u8(a, sockopt_level_to_scap(level));
+	push_u8(a, sockopt_name_to_scap(level, optname));
+	if (s->ret == 0)
+		push_sockopt_val(a, level, optname, s->a[3], optlen);
+	else
+		push_empty(a);
+	push_u32(a, optlen);
+	ev_submit(a);
+	return 0;
+}
+
+HANDLER(setsockopt)
+{
+	struct aux *a = ev_begin(PPME_SOCKET_SETSOCKOPT_X, PPME_SOCKET_SETSOCKOPT_X_NP);
+	if (!a)
+		return 0;
+	int level = (int)s->a[1], optname = (int)s->a[2];
+	u32 optlen = (u32)s->a[4];
+	push_s64(a, s->ret);
+	push_fd(a, s->a[0]);
+	push_u8(a, sockopt_level_to_scap(level));
+	push_u8(a, sockopt_name_to_scap(level, optname));
+	push_sockopt_val(a, level, optname, s->a[3], optlen);
+	push_u32(a, optlen);
+	ev_submit(a);
+	return 0;
+}
+
+struct k_mmsghdr {
+	struct user_msghdr hdr;
+	unsigned int len;
+};
+
+/* sendmmsg/recvmmsg: reported for their first message. */
+HANDLER(sendmmsg)
+{
+	struct aux *a = ev_begin(PPME_SOCKET_SENDMMSG_X, PPME_SOCKET_SENDMMSG_X_NP);
+	if (!a)
+		return 0;
+	struct k_mmsghdr mh = {};
+	bool ok = bpf_probe_read_user(&mh, sizeof(mh), (void *)s->a[1]) == 0;
+	push_s64(a, s->ret);
+	push_fd(a, s->a[0]);
+	push_u32(a, ok ? mh.len : 0);
+	if (ok && s->ret > 0)
+		push_len(a, put_iov_data(a, (unsigned long)mh.hdr.msg_iov, mh.hdr.msg_iovlen, mh.len));
+	else
+		push_empty(a);
+	if (ok && s->ret > 0)
+		push_socktuple(a, s->a[0], OUTBOUND, (unsigned long)mh.hdr.msg_name);
+	else
+		push_empty(a);
+	ev_submit(a);
+	return 0;
+}
+
+HANDLER(recvmmsg)
+{
+	struct aux *a = ev_begin(PPME_SOCKET_RECVMMSG_X, PPME_SOCKET_RECVMMSG_X_NP);
+	if (!a)
+		return 0;
+	struct k_mmsghdr mh = {};
+	bool ok = bpf_probe_read_user(&mh, sizeof(mh), (void *)s->a[1]) == 0;
+	push_s64(a, s->ret);
+	push_fd(a, s->a[0]);
+	push_u32(a, ok ? mh.len : 0);
+	if (ok && s->ret > 0) {
+		push_len(a, put_iov_data(a, (unsigned long)mh.hdr.msg_iov, mh.hdr.msg_iovlen, mh.len));
+		push_socktuple(a, s->a[0], INBOUND, (unsigned long)mh.hdr.msg_name);
+	} else {
+		push_empty(a);
+		push_empty(a);
+	}
+	push_empty(a);
+	ev_submit(a);
+	return 0;
+}

@@ -45,6 +45,8 @@ fn flag_tables() -> Vec<(&'static str, &'static [NameValue])> {
         ("RLIMIT_RESOURCES", flags::RLIMIT_RESOURCES),
         ("SHUTDOWN_HOW", flags::SHUTDOWN_HOW),
         ("SOCKET_FAMILIES", flags::SOCKET_FAMILIES),
+        ("SOCKOPT_LEVELS", flags::SOCKOPT_LEVELS),
+        ("SOCKOPT_OPTIONS", flags::SOCKOPT_OPTIONS),
         ("SPLICE_FLAGS", flags::SPLICE_FLAGS),
         ("UMOUNT_FLAGS", flags::UMOUNT_FLAGS),
         ("UNLINKAT_FLAGS", flags::UNLINKAT_FLAGS),

@@ -603,3 +603,56 @@ fn every_handler_loads() {
         eprintln!("{design:?}: loaded every handler in {:?}", p.load_time());
     }
 }
+
+/// Socket options: SO_ERROR comes back as an errno, ints as u32.
+#[test]
+fn socket_options() {
+    if !live() {
+        return;
+    }
+    let mut src = open(Design::Tracepoint, &["socket", "setsockopt", "getsockopt"]);
+    let child = fork_child(|| {
+        let s = sys(
+            libc::SYS_socket,
+            &[libc::AF_INET as _, libc::SOCK_STREAM as _, 0],
+        );
+        let one: i32 = 1;
+        sys(
+            libc::SYS_setsockopt,
+            &[
+                s,
+                libc::SOL_SOCKET as _,
+                libc::SO_REUSEADDR as _,
+                ptr(&one),
+                4,
+            ],
+        );
+        let mut err: i32 = -1;
+        let mut len: u32 = 4;
+        sys(
+            libc::SYS_getsockopt,
+            &[
+                s,
+                libc::SOL_SOCKET as _,
+                libc::SO_ERROR as _,
+                ptr(&mut err),
+                ptr(&mut len),
+            ],
+        );
+    });
+    wait(child);
+    let evs = collect(&mut src, child, T);
+    for e in &evs {
+        e.assert_well_formed();
+    }
+    let set = one(&evs, t::PPME_SOCKET_SETSOCKOPT_X, |_| true);
+    assert_eq!(
+        (set.int("res"), set.int("level"), set.int("optname")),
+        (0, 1, 2)
+    );
+    assert_eq!(set.value("val"), Value::Uint(1));
+    assert_eq!(set.int("optlen"), 4);
+    let get = one(&evs, t::PPME_SOCKET_GETSOCKOPT_X, |_| true);
+    assert_eq!((get.int("res"), get.int("optname")), (0, 4));
+    assert_eq!(get.value("val"), Value::Errno(0));
+}

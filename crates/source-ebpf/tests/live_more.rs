@@ -635,8 +635,8 @@ fn socket_options() {
                 s,
                 libc::SOL_SOCKET as _,
                 libc::SO_ERROR as _,
-                ptr(&mut err),
-                ptr(&mut len),
+                ptr(&mut err as *mut i32),
+                ptr(&mut len as *mut u32),
             ],
         );
     });

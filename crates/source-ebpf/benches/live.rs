@@ -390,7 +390,8 @@ fn main() {
         peak_rss_mb()
     );
     println!("hooks: none = nothing attached; empty = same hooks, programs return at once; probe = real probe,");
-    println!("       consumer polls the rings (no kernel wakeups); probe+w = the kernel wakes the consumer");
+    println!("       consumer polls the rings (no kernel wakeups); probe+w = the kernel wakes the consumer;");
+    println!("       probe+1r = one ring shared by all CPUs instead of one per CPU");
     println!("+ns/sys: getppid cost over nothing attached; oc×none: open+close time over nothing attached");
     println!("Falco 0.44 to beat: +25 ns per uninteresting syscall, open+close 1.75x, ~83% of a core, 50 MB RSS, no drops");
 }

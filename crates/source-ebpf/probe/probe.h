@@ -83,6 +83,10 @@ struct aux {
 	u32 lens; /* next length slot, relative to EV_BASE */
 	u32 nparams;
 	u32 pushed;
+	/* Set while an event is being built. A program that finds it set was
+	 * preempted into (PREEMPT kernels) and drops its event rather than
+	 * corrupt the other. */
+	u32 busy;
 };
 
 struct {
@@ -153,6 +157,15 @@ static __always_inline struct aux *ev_begin(u16 type, u32 np)
 	struct aux *a = bpf_map_lookup_elem(&auxs, &cpu);
 	if (!a)
 		return NULL;
+	if (a->busy) {
+		struct stats *st = stats_get();
+		if (st) {
+			st->n_evts++;
+			st->n_drops_scratch++;
+		}
+		return NULL;
+	}
+	a->busy = 1;
 	*(u64 *)&a->data[EV_BASE + 0] = now_ns();
 	*(u64 *)&a->data[EV_BASE + 8] = bpf_get_current_pid_tgid() & 0xffffffff;
 	*(u16 *)&a->data[EV_BASE + 20] = type;
@@ -271,32 +284,31 @@ static __always_inline void push_fd(struct aux *a, long fd)
 static __always_inline void ev_submit(struct aux *a)
 {
 	struct stats *st = stats_get();
-	if (!st)
-		return;
-	st->n_evts++;
 	u32 size = a->pos;
-	if (size > EV_MAX || size < HDR_LEN) {
-		st->n_drops_max_event_size++;
-		return;
-	}
-	*(u32 *)&a->data[EV_BASE + 16] = size;
 	u32 cpu = bpf_get_smp_processor_id();
 	void *rb = bpf_map_lookup_elem(&ringbufs, &cpu);
-	if (!rb) {
-		st->n_drops_buffer++;
-		return;
+	long err = 1;
+	if (size > EV_MAX || size < HDR_LEN) {
+		if (st)
+			st->n_drops_max_event_size++;
+		err = 0;
+	} else if (rb) {
+		*(u32 *)&a->data[EV_BASE + 16] = size;
+		if (cfg_shared_ring) {
+			*(u32 *)&a->data[0] = cpu;
+			*(u32 *)&a->data[4] = 0;
+			err = bpf_ringbuf_output(rb, &a->data[0],
+						 (size + EV_BASE) & (EV_MAX * 2 - 1), cfg_rb_flags);
+		} else {
+			err = bpf_ringbuf_output(rb, &a->data[EV_BASE], size, cfg_rb_flags);
+		}
 	}
-	long err;
-	if (cfg_shared_ring) {
-		*(u32 *)&a->data[0] = cpu;
-		*(u32 *)&a->data[4] = 0;
-		err = bpf_ringbuf_output(rb, &a->data[0], (size + EV_BASE) & (EV_MAX * 2 - 1),
-					 cfg_rb_flags);
-	} else {
-		err = bpf_ringbuf_output(rb, &a->data[EV_BASE], size, cfg_rb_flags);
+	a->busy = 0;
+	if (st) {
+		st->n_evts++;
+		if (err)
+			st->n_drops_buffer++;
 	}
-	if (err)
-		st->n_drops_buffer++;
 }
 
 /* --------------------------------------------------------- syscall args */

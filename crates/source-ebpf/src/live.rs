@@ -79,7 +79,7 @@ impl LiveStats {
     pub fn n_drops(&self) -> u64 {
         self.per_cpu
             .iter()
-            .map(|c| c.n_drops_buffer + c.n_drops_max_event_size)
+            .map(|c| c.n_drops_buffer + c.n_drops_max_event_size + c.n_drops_scratch)
             .sum()
     }
     /// The counters [`crate::drops::DropMonitor`] works on.

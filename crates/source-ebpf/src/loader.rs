@@ -199,6 +199,8 @@ pub struct CpuCounters {
     pub n_drops_buffer: u64,
     /// Dropped: larger than the maximum event size.
     pub n_drops_max_event_size: u64,
+    /// Dropped: the CPU's scratch buffer was in use (a preempted program).
+    pub n_drops_scratch: u64,
 }
 
 /// A loaded, attached probe.
@@ -537,6 +539,7 @@ impl Probe {
                     n_evts: word(0),
                     n_drops_buffer: word(1),
                     n_drops_max_event_size: word(2),
+                    n_drops_scratch: word(3),
                 }
             })
             .collect())

@@ -309,42 +309,13 @@ fn main() {
         .unwrap_or(false);
     let interest = default_interest();
     println!(
-        "live bench: {} syscalls wanted (Falco rules' evt.types + state set), {} runs each, best kept",
+        "live bench: {} syscalls wanted (Falco rules' evt.types + state set); {} rounds, configurations \
+         interleaved in each round, fastest run kept",
         interest.len(),
         runs
     );
-    let none = measure(scale, runs, stress);
-    let fmt_stress = |r: &Row| r.stress.map(|v| format!("{v:.0}")).unwrap_or("-".into());
-    println!();
-    println!(
-        "{:<11} {:<6} {:>9} {:>11} {:>16} {:>12} {:>9} {:>9} {:>10} {:>7} {:>8}",
-        "design",
-        "hooks",
-        "getppid",
-        "open+close",
-        "open+read+close",
-        "stress-ng/s",
-        "+ns/sys",
-        "oc×none",
-        "events/s",
-        "drops",
-        "cpu%"
-    );
-    let line = |d: &str, h: &str, r: &Row, extra: &str| {
-        println!(
-            "{:<11} {:<6} {:>7.1}ns {:>9.1}ns {:>14.1}ns {:>12} {:>9.1} {:>9.2} {}",
-            d,
-            h,
-            r.getppid,
-            r.open_close,
-            r.open_read_close,
-            fmt_stress(r),
-            r.getppid - none.getppid,
-            r.open_close / none.open_close,
-            extra
-        )
-    };
-    line("-", "none", &none, "");
+    // (design, hooks, probe config, consume)
+    let mut configs: Vec<(&str, &str, Option<LiveConfig>)> = vec![("-", "none", None)];
     for design in [Design::Dispatch, Design::Tracepoint] {
         let name = match design {
             Design::Dispatch => "A:dispatch",
@@ -353,45 +324,140 @@ fn main() {
         let mut cfg = LiveConfig::default();
         cfg.probe.design = design;
         cfg.probe.interest = interest;
+        cfg.probe.wakeup = Wakeup::Never;
         cfg.scan_proc = false;
-        let mut floor_cfg = cfg.clone();
-        floor_cfg.probe.floor = true;
-        let (floor, _) = with_probe(floor_cfg, false, || measure(scale, runs, stress));
-        line(name, "empty", &floor, "");
-        for wakeup in [Wakeup::Never, Wakeup::Adaptive] {
-            let mut cfg = cfg.clone();
-            cfg.probe.wakeup = wakeup;
-            let hooks = match wakeup {
-                Wakeup::Never => "probe",
-                Wakeup::Adaptive => "probe+w",
-            };
-            let (real, c) = with_probe(cfg, true, || measure(scale, runs, stress));
-            let secs = c.wall.as_secs_f64().max(1e-9);
-            line(
-            name,
-            hooks,
-            &real,
-            &format!(
-                "{:>10.0} {:>7} {:>7.1}%   (vs floor: getppid {:+.1}ns, open+close ×{:.2}; load {:?}, {} events seen by the probe)",
-                c.events as f64 / secs,
-                c.drops,
-                100.0 * c.cpu.as_secs_f64() / secs,
-                real.getppid - floor.getppid,
-                real.open_close / floor.open_close,
-                c.load_time,
-                c.n_evts
-            ),
-        );
+        let mut floor = cfg.clone();
+        floor.probe.floor = true;
+        configs.push((name, "empty", Some(floor)));
+        configs.push((name, "probe", Some(cfg.clone())));
+        if design == Design::Dispatch {
+            let mut w = cfg.clone();
+            w.probe.wakeup = Wakeup::Adaptive;
+            configs.push((name, "probe+w", Some(w)));
+            let mut shared = cfg.clone();
+            shared.probe.shared_ring = true;
+            configs.push((name, "probe+1r", Some(shared)));
         }
+    }
+    let n = configs.len();
+    let mut rows = vec![
+        Row {
+            getppid: f64::INFINITY,
+            open_close: f64::INFINITY,
+            open_read_close: f64::INFINITY,
+            stress: None,
+        };
+        n
+    ];
+    let mut seen: Vec<Option<Consumed>> = (0..n).map(|_| None).collect();
+    for round in 0..runs {
+        let last = round + 1 == runs;
+        for (i, (_, _, cfg)) in configs.iter().enumerate() {
+            let run = || measure(scale, 1, stress && last);
+            let (r, c) = match cfg {
+                None => (run(), None),
+                Some(cfg) => {
+                    let consume = !cfg.probe.floor;
+                    let (r, c) = with_probe(cfg.clone(), consume, run);
+                    (r, if consume { Some(c) } else { None })
+                }
+            };
+            let row = &mut rows[i];
+            row.getppid = row.getppid.min(r.getppid);
+            row.open_close = row.open_close.min(r.open_close);
+            row.open_read_close = row.open_read_close.min(r.open_read_close);
+            if r.stress.is_some() {
+                row.stress = r.stress;
+            }
+            if let Some(c) = c {
+                let acc = seen[i].get_or_insert(Consumed {
+                    events: 0,
+                    wall: Duration::ZERO,
+                    cpu: Duration::ZERO,
+                    drops: 0,
+                    n_evts: 0,
+                    load_time: Duration::ZERO,
+                });
+                acc.events += c.events;
+                acc.wall += c.wall;
+                acc.cpu += c.cpu;
+                acc.drops += c.drops;
+                acc.n_evts += c.n_evts;
+                acc.load_time = acc.load_time.max(c.load_time);
+            }
+        }
+        eprint!(".");
+    }
+    eprintln!();
+    let none = rows[0];
+    let fmt_stress = |r: &Row| r.stress.map(|v| format!("{v:.0}")).unwrap_or("-".into());
+    println!();
+    println!(
+        "{:<11} {:<8} {:>9} {:>11} {:>16} {:>11} {:>8} {:>8} {:>8} {:>9} {:>6} {:>6}",
+        "design",
+        "hooks",
+        "getppid",
+        "open+close",
+        "open+read+close",
+        "stress-ng/s",
+        "+ns/sys",
+        "oc×none",
+        "oc×floor",
+        "events/s",
+        "drops",
+        "cpu%"
+    );
+    let mut floor = none;
+    for (i, (design, hooks, _)) in configs.iter().enumerate() {
+        let r = &rows[i];
+        if *hooks == "empty" {
+            floor = *r;
+        }
+        let consumer = match &seen[i] {
+            Some(c) => {
+                let secs = c.wall.as_secs_f64().max(1e-9);
+                format!(
+                    "{:>8.2} {:>9.0} {:>6} {:>5.1}%",
+                    r.open_close / floor.open_close,
+                    c.events as f64 / secs,
+                    c.drops,
+                    100.0 * c.cpu.as_secs_f64() / secs
+                )
+            }
+            None => String::new(),
+        };
+        println!(
+            "{:<11} {:<8} {:>7.1}ns {:>9.1}ns {:>14.1}ns {:>11} {:>8.1} {:>8.2} {}",
+            design,
+            hooks,
+            r.getppid,
+            r.open_close,
+            r.open_read_close,
+            fmt_stress(r),
+            r.getppid - none.getppid,
+            r.open_close / none.open_close,
+            consumer
+        );
+    }
+    if let Some(c) = seen.iter().flatten().next() {
+        println!("probe load time (verification), worst: {:?}", c.load_time);
     }
     println!();
     println!(
         "peak RSS of this process (probe, rings, consumer): {:.1} MB",
         peak_rss_mb()
     );
-    println!("hooks: none = nothing attached; empty = same hooks, programs return at once; probe = real probe,");
-    println!("       consumer polls the rings (no kernel wakeups); probe+w = the kernel wakes the consumer;");
-    println!("       probe+1r = one ring shared by all CPUs instead of one per CPU");
-    println!("+ns/sys: getppid cost over nothing attached; oc×none: open+close time over nothing attached");
+    println!(
+        "hooks: none = nothing attached; empty = same hooks, programs return at once (the floor);"
+    );
+    println!("       probe = real probe, consumer polls the rings (no kernel wakeups);");
+    println!(
+        "       probe+w = the kernel wakes the consumer; probe+1r = one ring shared by all CPUs"
+    );
+    println!(
+        "times are CPU time per iteration of the workload (not wall time: the machine is shared)"
+    );
+    println!("+ns/sys: getppid cost over nothing attached; oc×: open+close time over none / over the floor");
+    println!("events/s: delivered to the consumer while the workloads ran; cpu%: consumer thread");
     println!("Falco 0.44 to beat: +25 ns per uninteresting syscall, open+close 1.75x, ~83% of a core, 50 MB RSS, no drops");
 }

@@ -10,7 +10,11 @@
 //! - `getppid`: a syscall no rule wants (cost added to uninteresting syscalls);
 //! - `open+close`: openat + close of /etc/passwd, both captured (2 events);
 //! - `open+read+close`: with a 64-byte read (read is not captured by default);
-//! - `stress-ng --syscall` bogo-ops/s when stress-ng is installed.
+//! - `find+cat`: `find /usr/include -type f | xargs cat >/dev/null`, a real
+//!   mix (mostly reads, which the default set does not capture; opens, closes,
+//!   execs it does), as the CPU time its processes use;
+//! - `stress-ng --syscall` bogo-ops/s with `BENCH_STRESS=1` (stress-ng
+//!   installed).
 
 use peregrine_ebpf::{interest, Design, LiveConfig, LiveSource, ScSet, Wakeup};
 use peregrine_event::{EventSource, Next};
@@ -164,6 +168,35 @@ fn best(runs: usize, mut f: impl FnMut() -> f64) -> f64 {
     (0..runs).map(|_| f()).fold(f64::INFINITY, f64::min)
 }
 
+fn children_cpu_ms() -> f64 {
+    // SAFETY: getrusage writes into the struct.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
+    let tv = |t: libc::timeval| t.tv_sec as f64 * 1e3 + t.tv_usec as f64 / 1e3;
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+/// CPU milliseconds of a find|xargs cat pipeline pinned to CPU 0.
+fn run_mix() -> f64 {
+    use std::os::unix::process::CommandExt;
+    let before = children_cpu_ms();
+    let mut cmd = std::process::Command::new("/bin/sh");
+    cmd.args(["-c", "find /usr/include -type f | xargs cat > /dev/null"]);
+    // SAFETY: pre_exec runs in the child between fork and exec; pin() only
+    // calls sched_setaffinity.
+    unsafe {
+        cmd.pre_exec(|| {
+            pin(0);
+            Ok(())
+        });
+    }
+    let ok = cmd.status().map(|s| s.success()).unwrap_or(false);
+    if !ok {
+        return f64::NAN;
+    }
+    children_cpu_ms() - before
+}
+
 fn stress_ng_rate() -> Option<f64> {
     let out = std::process::Command::new("stress-ng")
         .args([
@@ -189,6 +222,7 @@ struct Row {
     getppid: f64,
     open_close: f64,
     open_read_close: f64,
+    mix_ms: f64,
     stress: Option<f64>,
 }
 
@@ -203,6 +237,7 @@ fn measure(scale: f64, runs: usize, stress: bool) -> Row {
         open_read_close: best(runs, || {
             run_child(Work::OpenReadClose, Work::OpenReadClose.iters(scale))
         }),
+        mix_ms: best(runs, run_mix),
         stress: if stress { stress_ng_rate() } else { None },
     }
 }
@@ -304,9 +339,12 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
-    let stress = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join("stress-ng").is_file()))
-        .unwrap_or(false);
+    // stress-ng --syscall runs few syscalls per second and is noisy on a
+    // shared machine; opt in with BENCH_STRESS=1.
+    let stress = std::env::var_os("BENCH_STRESS").is_some()
+        && std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).any(|d| d.join("stress-ng").is_file()))
+            .unwrap_or(false);
     let interest = default_interest();
     println!(
         "live bench: {} syscalls wanted (Falco rules' evt.types + state set); {} rounds, configurations \
@@ -345,6 +383,7 @@ fn main() {
             getppid: f64::INFINITY,
             open_close: f64::INFINITY,
             open_read_close: f64::INFINITY,
+            mix_ms: f64::INFINITY,
             stress: None,
         };
         n
@@ -366,6 +405,7 @@ fn main() {
             row.getppid = row.getppid.min(r.getppid);
             row.open_close = row.open_close.min(r.open_close);
             row.open_read_close = row.open_read_close.min(r.open_read_close);
+            row.mix_ms = row.mix_ms.min(r.mix_ms);
             if r.stress.is_some() {
                 row.stress = r.stress;
             }
@@ -393,12 +433,13 @@ fn main() {
     let fmt_stress = |r: &Row| r.stress.map(|v| format!("{v:.0}")).unwrap_or("-".into());
     println!();
     println!(
-        "{:<11} {:<8} {:>9} {:>11} {:>16} {:>11} {:>8} {:>8} {:>8} {:>9} {:>6} {:>6}",
+        "{:<11} {:<8} {:>9} {:>11} {:>16} {:>9} {:>11} {:>8} {:>8} {:>8} {:>9} {:>6} {:>6}",
         "design",
         "hooks",
         "getppid",
         "open+close",
         "open+read+close",
+        "find+cat",
         "stress-ng/s",
         "+ns/sys",
         "oc×none",
@@ -427,12 +468,13 @@ fn main() {
             None => String::new(),
         };
         println!(
-            "{:<11} {:<8} {:>7.1}ns {:>9.1}ns {:>14.1}ns {:>11} {:>8.1} {:>8.2} {}",
+            "{:<11} {:<8} {:>7.1}ns {:>9.1}ns {:>14.1}ns {:>7.0}ms {:>11} {:>8.1} {:>8.2} {}",
             design,
             hooks,
             r.getppid,
             r.open_close,
             r.open_read_close,
+            r.mix_ms,
             fmt_stress(r),
             r.getppid - none.getppid,
             r.open_close / none.open_close,

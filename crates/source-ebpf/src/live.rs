@@ -170,6 +170,11 @@ impl LiveSource {
         &self.probe
     }
 
+    /// See [`Probe::set_interest`].
+    pub fn set_interest(&mut self, interest: &crate::ScSet) -> Result<crate::ScSet, LiveError> {
+        Ok(self.probe.set_interest(interest)?)
+    }
+
     /// Kernel counters plus ours (reads a map: call it once a second, not per
     /// event).
     pub fn stats(&self) -> Result<LiveStats, LiveError> {

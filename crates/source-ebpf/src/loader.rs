@@ -208,7 +208,8 @@ pub struct CpuCounters {
 /// A loaded, attached probe.
 pub struct Probe {
     obj: Object,
-    _links: Vec<Link>,
+    /// Attachments by key: the program name, or `x_generic:<syscall>`.
+    links: Vec<(String, Link)>,
     /// The ring maps (one per CPU, or one shared); kept open for the rings.
     ring_maps: Vec<MapHandle>,
     num_cpus: usize,
@@ -451,19 +452,23 @@ impl Probe {
                         continue;
                     };
                     let tp = format!("sys_exit_{}", syscalls::kernel_name(sc));
-                    links.push(lb(
-                        format!("attaching the generic handler to {tp}"),
-                        prog.attach_tracepoint(libbpf_rs::TracepointCategory::Syscalls, &tp),
-                    )?);
+                    links.push((
+                        format!("x_generic:{sc}"),
+                        lb(
+                            format!("attaching the generic handler to {tp}"),
+                            prog.attach_tracepoint(libbpf_rs::TracepointCategory::Syscalls, &tp),
+                        )?,
+                    ));
                 }
                 continue;
             }
-            links.push(lb(format!("attaching {name}"), prog.attach())?);
+            let link = lb(format!("attaching {name}"), prog.attach())?;
+            links.push((name, link));
         }
 
         Ok(Probe {
             obj,
-            _links: links,
+            links,
             ring_maps,
             num_cpus,
             shared_ring: cfg.shared_ring,
@@ -505,9 +510,11 @@ impl Probe {
         &self.unsupported
     }
 
-    /// Changes the kernel-side filter without reloading. Only syscalls whose
-    /// handlers were loaded (the set given at load time) can be enabled.
-    pub fn set_interest(&self, interest: &ScSet) -> Result<(), ProbeError> {
+    /// Changes the kernel-side filter without reloading: design A rewrites the
+    /// bitmap, design B also attaches and detaches syscall tracepoints. Only
+    /// syscalls whose handlers were loaded (the set given at load time) can be
+    /// enabled; the others are returned.
+    pub fn set_interest(&mut self, interest: &ScSet) -> Result<ScSet, ProbeError> {
         let p = plan(interest);
         let bss = self
             .obj
@@ -517,7 +524,70 @@ impl Probe {
         lb(
             "updating the interest filter",
             bss.update(&0u32.to_ne_bytes(), as_bytes(&p.runtime), MapFlags::ANY),
-        )
+        )?;
+        let mut not_loaded = ScSet::new();
+        let loaded: Vec<String> = self
+            .obj
+            .progs()
+            .filter(|p| p.autoload())
+            .map(|p| p.name().to_string_lossy().into_owned())
+            .collect();
+        let prefix = match self.design {
+            Design::Dispatch => "t_",
+            Design::Tracepoint => "x_",
+        };
+        let generic_prog = format!("{prefix}generic");
+        for n in &p.handlers {
+            if !loaded.iter().any(|l| *l == format!("{prefix}{n}")) {
+                not_loaded.insert_name(n);
+            }
+        }
+        if !p.generic.is_empty() && !loaded.contains(&generic_prog) {
+            for nr in &p.generic {
+                if let Some(n) = syscalls::native_name(*nr) {
+                    not_loaded.insert_name(n);
+                }
+            }
+        }
+        if self.design == Design::Tracepoint {
+            let mut wanted: Vec<String> = p.handlers.iter().map(|n| format!("x_{n}")).collect();
+            wanted.extend(
+                p.generic
+                    .iter()
+                    .filter_map(|nr| syscalls::native_name(*nr))
+                    .map(|n| format!("x_generic:{n}")),
+            );
+            self.links
+                .retain(|(k, _)| !k.starts_with("x_") || wanted.contains(k));
+            for key in wanted {
+                if self.links.iter().any(|(k, _)| *k == key) {
+                    continue;
+                }
+                let (prog_name, generic_sc) = match key.split_once(':') {
+                    Some((p, sc)) => (p.to_string(), Some(sc.to_string())),
+                    None => (key.clone(), None),
+                };
+                let Some(prog) = self
+                    .obj
+                    .progs_mut()
+                    .find(|p| p.name().to_string_lossy() == prog_name && p.autoload())
+                else {
+                    continue;
+                };
+                let link = match generic_sc {
+                    Some(sc) => lb(
+                        format!("attaching the generic handler to {sc}"),
+                        prog.attach_tracepoint(
+                            libbpf_rs::TracepointCategory::Syscalls,
+                            format!("sys_exit_{}", syscalls::kernel_name(&sc)),
+                        ),
+                    )?,
+                    None => lb(format!("attaching {prog_name}"), prog.attach())?,
+                };
+                self.links.push((key, link));
+            }
+        }
+        Ok(not_loaded)
     }
 
     /// The kernel's counters, per CPU.

@@ -464,15 +464,15 @@ fn filtering_tracepoint() {
 }
 
 /// The interest filter can change at run time without reloading.
-#[test]
-fn interest_changes_at_run_time() {
-    if !live() {
-        return;
-    }
-    let mut src = open(Design::Dispatch, &["openat", "close"]);
-    src.probe()
-        .set_interest(&set(&["openat"]))
+fn interest_changes(design: Design) {
+    let mut src = open(design, &["openat", "close", "getpid"]);
+    let left = src
+        .set_interest(&set(&["openat", "mkdir"]))
         .expect("set interest");
+    assert!(
+        left.contains_name("mkdir"),
+        "mkdir was not loaded: {left:?}"
+    );
     let passwd = cstr("/etc/passwd");
     let child = fork_child(|| {
         let fd = sys(
@@ -480,11 +480,45 @@ fn interest_changes_at_run_time() {
             &[libc::AT_FDCWD as _, ptr(passwd.as_ptr()), 0],
         );
         sys(libc::SYS_close, &[fd]);
+        sys(libc::SYS_getpid, &[]);
     });
     wait(child);
     let evs = collect(&mut src, child, T);
     assert!(!of_type(&evs, t::PPME_SYSCALL_OPENAT_2_X).is_empty());
     assert!(of_type(&evs, t::PPME_SYSCALL_CLOSE_X).is_empty(), "{evs:?}");
+    assert!(of_type(&evs, t::PPME_GENERIC_X).is_empty(), "{evs:?}");
+    // and back
+    src.set_interest(&set(&["openat", "close", "getpid"]))
+        .expect("widen again");
+    let child = fork_child(|| {
+        let fd = sys(
+            libc::SYS_openat,
+            &[libc::AT_FDCWD as _, ptr(passwd.as_ptr()), 0],
+        );
+        sys(libc::SYS_close, &[fd]);
+        sys(libc::SYS_getpid, &[]);
+    });
+    wait(child);
+    let evs = collect(&mut src, child, T);
+    assert!(
+        !of_type(&evs, t::PPME_SYSCALL_CLOSE_X).is_empty(),
+        "{evs:?}"
+    );
+    assert!(!of_type(&evs, t::PPME_GENERIC_X).is_empty(), "{evs:?}");
+}
+
+#[test]
+fn interest_changes_dispatch() {
+    if live() {
+        interest_changes(Design::Dispatch);
+    }
+}
+
+#[test]
+fn interest_changes_tracepoint() {
+    if live() {
+        interest_changes(Design::Tracepoint);
+    }
 }
 
 /// A stalled consumer makes the kernel count drops instead of blocking.

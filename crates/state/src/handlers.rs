@@ -41,6 +41,7 @@ pub(crate) fn apply(s: &mut State, ev: &RawEvent<'_>, action: Action) {
         Action::Socket if res >= 0 => on_socket(s, ev, res),
         Action::Connect => on_connect(s, ev, res),
         Action::Accept if res >= 0 => on_accept(s, ev, res),
+        Action::Transfer { outgoing } if res >= 0 => on_transfer(s, ev, outgoing),
         Action::Bind if res >= 0 => on_bind(s, ev),
         Action::Listen if res >= 0 => {
             if let Some(fd) = ev.int(P::FD) {
@@ -387,10 +388,84 @@ fn from_tuple(t: &SockTuple<'_>) -> Option<(FdKind, Option<SockAddrs>, String)> 
         SockTuple::Unix { source, dest, path } => (
             FdKind::UnixSock,
             Some(SockAddrs::Unix { source, dest }),
-            lossy(path),
+            unix_name(source, dest, path),
         ),
         _ => return None,
     })
+}
+
+/// libsinsp names a connected unix socket `source->dest path` in hex.
+fn unix_name(source: u64, dest: u64, path: &[u8]) -> String {
+    format!("{source:x}->{dest:x} {}", lossy(path))
+}
+
+/// Sockets that are not TCP (or not yet named) take their peer from the
+/// tuple of the data they carry; the tuple is written client first.
+fn on_transfer(s: &mut State, ev: &RawEvent<'_>, outgoing: bool) {
+    let tid = ev.tid() as i64;
+    let Some(fd) = ev.int(P::FD) else { return };
+    let Some(t) = ev.bytes(P::TUPLE).and_then(SockTuple::decode) else {
+        return;
+    };
+    let Some(f) = fd_mut(s, tid, fd) else { return };
+    if !f.is_socket() || (!f.name.is_empty() && f.l4 == L4::Tcp) {
+        return;
+    }
+    let Some((kind, addrs, name)) = from_tuple(&t) else {
+        return;
+    };
+    if f.role == Role::None {
+        f.role = if outgoing { Role::Client } else { Role::Server };
+    }
+    // The kernel writes local first for sends and remote first for
+    // receives; a client is the local end.
+    let swap = (f.role == Role::Server) == outgoing;
+    let (addrs, name) = match (addrs, swap) {
+        (
+            Some(SockAddrs::V4 {
+                cip,
+                cport,
+                sip,
+                sport,
+            }),
+            true,
+        ) => {
+            let a = SockAddrs::V4 {
+                cip: sip,
+                cport: sport,
+                sip: cip,
+                sport: cport,
+            };
+            let mut n = String::new();
+            render_addrs(&mut n, &a);
+            (Some(a), n)
+        }
+        (
+            Some(SockAddrs::V6 {
+                cip,
+                cport,
+                sip,
+                sport,
+            }),
+            true,
+        ) => {
+            let a = SockAddrs::V6 {
+                cip: sip,
+                cport: sport,
+                sip: cip,
+                sport: cport,
+            };
+            let mut n = String::new();
+            render_addrs(&mut n, &a);
+            (Some(a), n)
+        }
+        (a, _) => (a, name),
+    };
+    if kind != FdKind::UnixSock {
+        f.kind = kind;
+    }
+    f.addrs = addrs;
+    f.name = name.into();
 }
 
 fn on_connect(s: &mut State, ev: &RawEvent<'_>, res: i64) {
@@ -399,10 +474,19 @@ fn on_connect(s: &mut State, ev: &RawEvent<'_>, res: i64) {
         return;
     }
     let Some(fd) = ev.int(P::FD) else { return };
-    let Some(t) = ev.bytes(P::TUPLE).and_then(SockTuple::decode) else {
-        return;
+    let tuple = ev.bytes(P::TUPLE).and_then(SockTuple::decode);
+    let parsed = match tuple {
+        Some(t) => from_tuple(&t),
+        // Old captures: only the enter event's address.
+        None => ev
+            .bytes(P::ADDR)
+            .and_then(SockAddr::decode)
+            .and_then(|a| match a {
+                SockAddr::Unix(p) => Some((FdKind::UnixSock, None, lossy(p))),
+                _ => None,
+            }),
     };
-    let Some((kind, addrs, name)) = from_tuple(&t) else {
+    let Some((kind, addrs, name)) = parsed else {
         return;
     };
     let old = fd_mut(s, tid, fd).map(|f| f.l4);

@@ -121,6 +121,10 @@ pub(crate) enum Action {
     SetReGid,
     SetSid,
     Capset,
+    /// send*/recv*: datagram sockets learn their peer from the tuple.
+    Transfer {
+        outgoing: bool,
+    },
     /// An fd-creating syscall whose fd kind is known from its name.
     NewFd(peregrine_event::records::FdKind),
     MemfdCreate,
@@ -155,6 +159,8 @@ fn action_for(name: &str) -> Action {
         "setregid" => Action::SetReGid,
         "setsid" => Action::SetSid,
         "capset" => Action::Capset,
+        "send" | "sendto" | "sendmsg" | "sendmmsg" => Action::Transfer { outgoing: true },
+        "recv" | "recvfrom" | "recvmsg" | "recvmmsg" => Action::Transfer { outgoing: false },
         "eventfd" | "eventfd2" => Action::NewFd(K::Event),
         "signalfd" | "signalfd4" => Action::NewFd(K::SignalFd),
         "timerfd_create" => Action::NewFd(K::TimerFd),
@@ -167,6 +173,41 @@ fn action_for(name: &str) -> Action {
         "pidfd_open" | "pidfd_getfd" => Action::PidfdOpen,
         _ => Action::None,
     }
+}
+
+/// The fd an event works on: an fd-creating exit's result, or the `fd`
+/// param of an event that uses or closes one; -1 otherwise.
+fn event_fd(ev: &RawEvent<'_>) -> i64 {
+    use table::eflags::{EF_CREATES_FD, EF_DESTROYS_FD, EF_USES_FD};
+    let Some(info) = ev.info() else { return -1 };
+    let exit = table::direction(ev.event_type()) == table::Direction::Exit;
+    if exit && info.flags & EF_CREATES_FD != 0 {
+        let res = ev.typed_param(0).and_then(|p| p.as_i64()).unwrap_or(-1);
+        if res < 0 {
+            return -1;
+        }
+        // Two-fd syscalls point at the second fd, like libsinsp.
+        if let Some(fd2) = info
+            .param_index("fd2")
+            .and_then(|i| ev.typed_param(i))
+            .and_then(|p| p.as_i64())
+        {
+            return fd2;
+        }
+        return res;
+    }
+    if info.flags & (EF_USES_FD | EF_DESTROYS_FD) == 0 {
+        return -1;
+    }
+    let idx = info.param_index("fd").or_else(|| {
+        info.params
+            .iter()
+            .position(|p| matches!(p.ty, table::ParamType::Fd | table::ParamType::Fd32))
+    });
+    idx.and_then(|i| ev.typed_param(i))
+        .filter(|p| !p.bytes.is_empty())
+        .and_then(|p| p.as_i64())
+        .unwrap_or(-1)
 }
 
 /// Removals deferred to the start of the next event.
@@ -291,6 +332,7 @@ impl State {
         self.ensure_thread(ev, action);
         if let Some(t) = self.threads.get_mut(tid) {
             t.last_seen_ts = ev.ts();
+            t.last_event_fd = event_fd(ev);
         }
         if action != Action::None {
             handlers::apply(self, ev, action);
@@ -355,6 +397,7 @@ impl State {
         if info.flags & table::eflags::EF_SKIPPARSERESET != 0
             || info.category & table::category::EC_METAEVENT != 0
             || info.category & table::category::EC_INTERNAL != 0
+            || info.name == "switch"
             || action == Action::Clone
         {
             return;

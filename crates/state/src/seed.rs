@@ -196,6 +196,15 @@ fn fd_from_record(r: &FdRecord, server_ports: &HashSet<u16>) -> Fd {
             })
         }
     };
+    if !f.name.bytes().all(|c| (b' '..=b'~').contains(&c)) {
+        // libsinsp keeps only printable ASCII in fd names.
+        f.name = f
+            .name
+            .chars()
+            .filter(|c| (' '..='~').contains(c))
+            .collect::<String>()
+            .into();
+    }
     if let Some(a) = &addrs {
         if !matches!(a, SockAddrs::Unix { .. }) {
             let mut n = String::new();

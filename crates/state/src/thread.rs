@@ -66,6 +66,9 @@ pub struct Thread {
     pub container_id: Arc<str>,
     /// The thread exited; it is removed after the current event.
     pub dead: bool,
+    /// The fd the thread's current event works on (libsinsp's
+    /// `m_lastevent_fd`): -1 when the event names none.
+    pub last_event_fd: i64,
 }
 
 impl Thread {
@@ -114,6 +117,7 @@ impl Thread {
             last_seen_ts: 0,
             container_id: empty,
             dead: false,
+            last_event_fd: -1,
         }
     }
 

@@ -95,6 +95,20 @@ impl EventFormatter {
         containers: &dyn ContainerLookup,
         out: &mut String,
     ) -> bool {
+        self.render_with(input, state, containers, out, |_| None)
+    }
+
+    /// Like [`EventFormatter::render`], but `replace(field name)` may supply
+    /// a field's text (e.g. the `container:<id>` name sysdig shows for
+    /// container events).
+    pub fn render_with<'r>(
+        &mut self,
+        input: &EventInput<'_>,
+        state: &State,
+        containers: &dyn ContainerLookup,
+        out: &mut String,
+        replace: impl Fn(&str) -> Option<&'r str>,
+    ) -> bool {
         self.arena.next_event();
         let ctx = Ctx {
             ev: input.ev,
@@ -112,6 +126,10 @@ impl EventFormatter {
             arena,
         } = self;
         format.render(out, |slot, o| {
+            if let Some(text) = replace(slots.spec(*slot).name) {
+                o.push_str(text);
+                return true;
+            }
             let (s, e) = values(slots, arena, &ctx, *slot);
             if s == e {
                 return false;

@@ -535,14 +535,23 @@ fn on_bind(s: &mut State, ev: &RawEvent<'_>) {
             let mut n = String::new();
             render_addrs(&mut n, &a);
             f.name = n.into();
-            f.addrs = Some(a);
+            // Binding a port makes a server socket (libsinsp's assumption).
+            if port > 0 {
+                f.addrs = Some(a);
+                f.kind = FdKind::Ipv4ServSock;
+                f.role = Role::Server;
+            }
         }
         SockAddr::Inet6 { ip, port } => {
             let a = SockAddrs::V6Listen { ip, port };
             let mut n = String::new();
             render_addrs(&mut n, &a);
             f.name = n.into();
-            f.addrs = Some(a);
+            if port > 0 {
+                f.addrs = Some(a);
+                f.kind = FdKind::Ipv6ServSock;
+                f.role = Role::Server;
+            }
         }
         _ => {}
     }

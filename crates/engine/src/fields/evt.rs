@@ -2,11 +2,12 @@
 
 use std::fmt::Write as _;
 
-use peregrine_event::fields::result_value;
-use peregrine_event::format::{render_param, render_raw, write_args};
+use peregrine_event::fields::{result_value, ArgSelector, EventField};
+use peregrine_event::format::render_raw;
 use peregrine_event::param::Param;
 use peregrine_event::table::{category, eflags, Direction};
 use peregrine_event::time::{civil, local_offset_secs, write_time_of_day};
+use peregrine_event::SourcedEvent;
 
 use super::{Ctx, FArg, Fid};
 use crate::value::Out;
@@ -62,11 +63,8 @@ pub(super) fn extract(fid: Fid, arg: &FArg, ctx: &Ctx<'_>, out: &mut Out<'_>) ->
     let ev = ctx.ev;
     match fid {
         Fid::EvtNum => out.u64(ctx.num),
-        Fid::EvtTime | Fid::EvtOutputtime => {
-            out.arena.text.clear();
-            write_time_of_day(&mut out.arena.text, ev.ts());
-            out.text_value();
-        }
+        Fid::EvtTime => event_field(ctx, &EventField::Time, out),
+        Fid::EvtOutputtime => event_field(ctx, &EventField::OutputTime, out),
         Fid::EvtTimeS => {
             out.arena.text.clear();
             write_time_of_day(&mut out.arena.text, ev.ts());
@@ -156,24 +154,23 @@ pub(super) fn extract(fid: Fid, arg: &FArg, ctx: &Ctx<'_>, out: &mut Out<'_>) ->
         }
         Fid::EvtCpu => out.i64(ctx.cpu as i64),
         Fid::EvtArgs | Fid::EvtInfo => {
-            let Ctx { state, .. } = *ctx;
-            let a = &mut *out.arena;
-            a.text.clear();
-            write_args(&mut a.text, ev, state, &mut a.rendered);
-            if a.text.ends_with(' ') {
-                a.text.pop();
-            }
-            out.text_value();
+            let f = if fid == Fid::EvtArgs {
+                EventField::Args
+            } else {
+                EventField::Info
+            };
+            event_field(ctx, &f, out);
         }
         Fid::EvtArg => {
-            let Some(p) = param_for(ctx, arg) else {
-                return true;
+            let sel = match arg {
+                FArg::Name(n) => ArgSelector::Name(n.to_string()),
+                FArg::Index(i) => match usize::try_from(*i) {
+                    Ok(i) => ArgSelector::Index(i),
+                    Err(_) => return true,
+                },
+                FArg::None => return true,
             };
-            let a = &mut *out.arena;
-            render_param(ev, p, ctx.state, &mut a.rendered);
-            a.text.clear();
-            a.text.push_str(a.rendered.best());
-            out.text_value();
+            event_field(ctx, &EventField::Arg(sel), out);
         }
         Fid::EvtRawarg => {
             let Some(p) = param_for(ctx, arg) else {
@@ -225,25 +222,7 @@ pub(super) fn extract(fid: Fid, arg: &FArg, ctx: &Ctx<'_>, out: &mut Out<'_>) ->
                 }
             }
         }
-        Fid::EvtRes => {
-            if ev.direction() != Direction::Exit {
-                return true;
-            }
-            if let Some(v) = result_value(ev) {
-                if v >= 0 {
-                    out.str(b"SUCCESS");
-                } else {
-                    match peregrine_event::names::errno_name((v as i32).unsigned_abs()) {
-                        Some(n) => out.str(n.as_bytes()),
-                        None => {
-                            out.arena.text.clear();
-                            let _ = write!(out.arena.text, "{v}");
-                            out.text_value();
-                        }
-                    }
-                }
-            }
-        }
+        Fid::EvtRes => event_field(ctx, &EventField::Res, out),
         Fid::EvtRawres => {
             if ev.direction() == Direction::Exit {
                 if let Some(v) = result_value(ev) {
@@ -344,6 +323,21 @@ pub(super) fn extract(fid: Fid, arg: &FArg, ctx: &Ctx<'_>, out: &mut Out<'_>) ->
         _ => return false,
     }
     true
+}
+
+/// Text fields the event crate renders (validated against sysdig there).
+fn event_field(ctx: &Ctx<'_>, f: &EventField, out: &mut Out<'_>) {
+    let sev = SourcedEvent {
+        num: ctx.num,
+        cpu: ctx.cpu,
+        flags: 0,
+        event: *ctx.ev,
+    };
+    let a = &mut *out.arena;
+    a.text.clear();
+    if f.write(&sev, ctx.state, &mut a.rendered, &mut a.text) {
+        out.text_value();
+    }
 }
 
 fn fd_name<'a>(ctx: &Ctx<'a>) -> Option<&'a str> {

@@ -46,6 +46,8 @@ pub enum FArg {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spec {
     pub fid: Fid,
+    /// The field's name (`proc.name`; `evt.arg` for `evt.arg.X`).
+    pub name: &'static str,
     pub class: Class,
     pub arg: FArg,
     /// Type of the extracted value after transformers.
@@ -414,6 +416,14 @@ pub(crate) fn lookup(name: &str) -> Option<&'static (&'static str, Fid, ValType,
     TABLE.iter().find(|(n, ..)| *n == name)
 }
 
+/// The name of a field id.
+pub fn field_name(fid: Fid) -> &'static str {
+    TABLE
+        .iter()
+        .find(|(_, f, ..)| *f == fid)
+        .map_or("", |(n, ..)| *n)
+}
+
 /// Names of every field this engine extracts.
 pub fn supported_fields() -> impl Iterator<Item = &'static str> {
     TABLE.iter().map(|(n, ..)| *n)
@@ -430,7 +440,7 @@ pub fn resolve(f: &FieldRef) -> Result<Spec, String> {
     } else {
         (f.name.as_str(), f.arg.as_deref())
     };
-    let &(_, fid, ty, kind, list) = lookup(name)
+    let &(static_name, fid, ty, kind, list) = lookup(name)
         .ok_or_else(|| format!("filter_check called with nonexistent field {}", f.name))?;
     let arg = match (kind, arg) {
         (ArgKind::None, Some(a)) => {
@@ -477,6 +487,7 @@ pub fn resolve(f: &FieldRef) -> Result<Spec, String> {
     }
     Ok(Spec {
         fid,
+        name: static_name,
         class: class_of(name),
         arg,
         ty,

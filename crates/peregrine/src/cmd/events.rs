@@ -5,17 +5,15 @@
 //! captures) are numbered but not printed, and byte buffers are cut at 80
 //! characters.
 
-mod tracker;
-
 use std::io::{self, BufWriter, Write};
 
-use peregrine_event::fields::{EventField, OutputFormat};
-use peregrine_event::format::Rendered;
+use peregrine_engine::format::EventFormatter;
+use peregrine_engine::{EventInput, NoContainers, RawView};
 use peregrine_event::table::{PPME_CONTAINER_E, PPME_CONTAINER_JSON_2_E, PPME_CONTAINER_JSON_E};
 use peregrine_scap::{ScapReader, ScapWriter};
 
 use crate::cli::EventsArgs;
-use tracker::Tracker;
+use peregrine_state::StateConfig;
 
 /// sysdig's default line.
 pub const DEFAULT_FORMAT: &str =
@@ -25,25 +23,6 @@ pub const DEFAULT_FORMAT: &str =
 const STATE_ONLY: u32 = 1;
 /// sysdig's `-s`-less limit on printed byte buffers.
 const BUFFER_PRINT_LEN: usize = 80;
-
-/// Fields `-p` knows in this command: the event-level ones plus `proc.name`,
-/// which the default line needs.
-#[derive(Debug, Clone)]
-enum Field {
-    Event(EventField),
-    ProcName,
-}
-
-fn resolve_field(s: &str) -> Option<(Field, usize)> {
-    if let Some((f, n)) = EventField::parse_prefix(s) {
-        return Some((Field::Event(f), n));
-    }
-    let n = s
-        .bytes()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'.')
-        .count();
-    (s[..n].trim_end_matches('.') == "proc.name").then_some((Field::ProcName, "proc.name".len()))
-}
 
 pub fn run(args: &EventsArgs) -> u8 {
     if args.filter.is_some() {
@@ -95,18 +74,18 @@ fn copy(reader: &mut ScapReader, out: &str) -> u8 {
 
 fn print(reader: &mut ScapReader, args: &EventsArgs) -> u8 {
     let fmt_text = args.format.as_deref().unwrap_or(DEFAULT_FORMAT);
-    let format = match OutputFormat::parse(fmt_text, resolve_field) {
+    let mut format = match EventFormatter::parse(fmt_text) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("peregrine events: bad -p format: {e}");
             return 2;
         }
     };
-    let mut tracker = Tracker::new(reader.tables(), BUFFER_PRINT_LEN);
+    let mut view = RawView::new(reader.tables(), StateConfig::default());
+    view.state.max_buffer_len = BUFFER_PRINT_LEN;
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut line = String::new();
-    let mut scratch = Rendered::default();
     // libsinsp consumes the container events that open a capture before
     // anything else: they are numbered but never shown.
     let mut leading = true;
@@ -121,7 +100,7 @@ fn print(reader: &mut ScapReader, args: &EventsArgs) -> u8 {
             }
         };
         let raw = ev.event;
-        tracker.before(&raw);
+        view.observe(&raw);
         let is_container = matches!(
             raw.event_type(),
             PPME_CONTAINER_E | PPME_CONTAINER_JSON_E | PPME_CONTAINER_JSON_2_E
@@ -130,28 +109,28 @@ fn print(reader: &mut ScapReader, args: &EventsArgs) -> u8 {
         let hidden = (leading && !args.internal)
             || ev.flags & STATE_ONLY != 0
             || (!args.internal && raw.info().is_some_and(|i| i.is_internal()));
-        if !hidden {
-            line.clear();
-            let tid = raw.tid() as i64;
-            let container = container_comm(&raw);
-            let shown = format.render(&mut line, |f, o| match f {
-                Field::Event(f) => f.write(&ev, &tracker, &mut scratch, o),
-                Field::ProcName => match container.as_deref().or_else(|| tracker.comm(tid)) {
-                    Some(c) => {
-                        o.push_str(c);
-                        true
-                    }
-                    None => false,
-                },
-            });
-            if shown {
-                line.push('\n');
-                if out.write_all(line.as_bytes()).is_err() {
-                    return 0; // stdout closed (e.g. piped into head)
-                }
+        if hidden {
+            continue;
+        }
+        line.clear();
+        let input = EventInput {
+            ev: &raw,
+            num: ev.num,
+            cpu: ev.cpu,
+            enter_ts: 0,
+        };
+        let container = container_comm(&raw);
+        let shown = format.render_with(&input, &view.state, &NoContainers, &mut line, |field| {
+            (field == "proc.name")
+                .then_some(container.as_deref())
+                .flatten()
+        });
+        if shown {
+            line.push('\n');
+            if out.write_all(line.as_bytes()).is_err() {
+                return 0; // stdout closed (e.g. piped into head)
             }
         }
-        tracker.after(&raw);
     }
     let _ = out.flush();
     0

@@ -40,4 +40,4 @@ pub mod syscalls;
 pub use drops::{DropAction, DropMonitor, DropPolicy, DropReport};
 pub use interest::{BaseSyscalls, ScSet};
 pub use live::{LiveConfig, LiveError, LiveSource, LiveStats};
-pub use loader::{Design, Probe, ProbeConfig, ProbeError, Wakeup};
+pub use loader::{buf_size_preset_bytes, Design, Probe, ProbeConfig, ProbeError, Wakeup};

@@ -106,6 +106,15 @@ fn lb<T>(what: impl Into<String>, r: libbpf_rs::Result<T>) -> Result<T, ProbeErr
     })
 }
 
+/// Ring bytes per CPU for Falco's `engine.*.buf_size_preset` (1 → 1 MiB …
+/// 4 → 8 MiB, Falco's default, … 10 → 512 MiB).
+pub fn buf_size_preset_bytes(preset: u8) -> Option<usize> {
+    match preset {
+        1..=10 => Some((1usize << 20) << (preset - 1)),
+        _ => None,
+    }
+}
+
 /// Mirrors `struct config` in probe/probe.h.
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -697,6 +706,15 @@ mod tests {
             p.runtime.ppm_sc_of[39],
             syscalls::ppm_sc_code("getpid").unwrap()
         );
+    }
+
+    #[test]
+    fn presets_match_falco() {
+        assert_eq!(buf_size_preset_bytes(4), Some(8 << 20));
+        assert_eq!(buf_size_preset_bytes(1), Some(1 << 20));
+        assert_eq!(buf_size_preset_bytes(10), Some(512 << 20));
+        assert_eq!(buf_size_preset_bytes(0), None);
+        assert_eq!(buf_size_preset_bytes(11), None);
     }
 
     #[test]

@@ -94,7 +94,7 @@ impl Ring {
             mask: size as u64 - 1,
             pos: 0,
             published: 0,
-            publish_every: (size as u64 / 16).max(page as u64),
+            publish_every: (size as u64 / 16).max(256),
         };
         ring.pos = ring.consumer_pos().load(Ordering::Acquire);
         ring.published = ring.pos;

@@ -1,3 +1,10 @@
 //! The Falco rules language front end: filter lexer and parser, the field
 //! registry, and the rules-file loader with validation. Usable alone (no
 //! kernel, no events).
+
+pub mod ast;
+pub mod escaping;
+pub mod parser;
+
+pub use ast::{CmpOp, Expr, ExprKind, Modifier, Operator, Pos, Transformer};
+pub use parser::{parse, ParseError, Parser};

@@ -8,3 +8,12 @@ pub mod parser;
 
 pub use ast::{CmpOp, Expr, ExprKind, Modifier, Operator, Pos, Transformer};
 pub use parser::{parse, ParseError, Parser};
+pub mod fields;
+
+/// A registry with extra field classes (tests use libsinsp's mock fields).
+pub use fields::ClassInfo;
+#[rustfmt::skip]
+mod gen_events;
+pub mod check;
+
+pub use fields::{FieldRegistry, FieldType};

@@ -182,14 +182,18 @@ pub fn op_supported(op: Operator, ty: FieldType, is_list: bool) -> Result<(), St
             if numeric {
                 Ok(())
             } else {
-                Err(format!("'{name}' operator not supported for numeric filters"))
+                Err(format!(
+                    "'{name}' operator not supported for numeric filters"
+                ))
             }
         }
         T::Bool => {
             if matches!(o, Eq | EqEq | Ne | In | Intersects) {
                 Ok(())
             } else {
-                Err(format!("'{name}' operator not supported for numeric filters"))
+                Err(format!(
+                    "'{name}' operator not supported for numeric filters"
+                ))
             }
         }
         T::Ipv4addr | T::Ipv4net | T::Ipv6addr | T::Ipv6net | T::Ipaddr | T::Ipnet => {
@@ -209,7 +213,9 @@ pub fn op_supported(op: Operator, ty: FieldType, is_list: bool) -> Result<(), St
         }
         T::Charbuf | T::Fspath | T::Fsrelpath => {
             if matches!(o, BContains | BStartsWith) {
-                Err(format!("'{name}' operator not supported for string filters"))
+                Err(format!(
+                    "'{name}' operator not supported for string filters"
+                ))
             } else {
                 Ok(())
             }
@@ -229,7 +235,9 @@ pub fn op_supported(op: Operator, ty: FieldType, is_list: bool) -> Result<(), St
             ) {
                 Ok(())
             } else {
-                Err(format!("'{name}' operator not supported for buffer filters"))
+                Err(format!(
+                    "'{name}' operator not supported for buffer filters"
+                ))
             }
         }
         _ => Err(format!(
@@ -412,9 +420,16 @@ impl Checker<'_> {
         }
     }
 
-    fn binary(&mut self, left: &Expr, op: Operator, right: &Expr, pos: Pos) -> Result<(), CheckError> {
+    fn binary(
+        &mut self,
+        left: &Expr,
+        op: Operator,
+        right: &Expr,
+        pos: Pos,
+    ) -> Result<(), CheckError> {
         let lhs = self.lhs(left, pos)?;
-        op_supported(op, lhs.ty, lhs.is_list).map_err(|m| err(format!("filter error: {m}"), pos))?;
+        op_supported(op, lhs.ty, lhs.is_list)
+            .map_err(|m| err(format!("filter error: {m}"), pos))?;
         match self.extract(right)? {
             Extracted::Check(rhs) => {
                 if matches!(op.op, CmpOp::PMatch | CmpOp::Regex) {
@@ -437,13 +452,19 @@ impl Checker<'_> {
                 }
                 if lhs.flags & flags::NO_RHS != 0 {
                     return Err(err(
-                        format!("field '{}' doesn't support right-hand side fields", lhs.name),
+                        format!(
+                            "field '{}' doesn't support right-hand side fields",
+                            lhs.name
+                        ),
                         pos,
                     ));
                 }
                 if rhs.flags & flags::NO_RHS != 0 {
                     return Err(err(
-                        format!("field '{}' can't be used as a right-hand side field", rhs.name),
+                        format!(
+                            "field '{}' can't be used as a right-hand side field",
+                            rhs.name
+                        ),
                         pos,
                     ));
                 }
@@ -493,10 +514,9 @@ impl Checker<'_> {
                     unknown_field: true,
                 })
             }
-            Some("evt.around") if !op.op.is_equality() => Err(err(
-                "evt.around supports only '=' comparison operator",
-                pos,
-            )),
+            Some("evt.around") if !op.op.is_equality() => {
+                Err(err("evt.around supports only '=' comparison operator", pos))
+            }
             _ => Ok(()),
         }
     }
@@ -591,7 +611,10 @@ impl Checker<'_> {
                 Extracted::Values(v) if v.len() == 1 => raw_string(),
                 Extracted::Values(v) if v.is_empty() => {
                     return Err(err(
-                        format!("filter error: found null child node on '{}' transformer", t.as_str()),
+                        format!(
+                            "filter error: found null child node on '{}' transformer",
+                            t.as_str()
+                        ),
                         pos,
                     ))
                 }
@@ -622,7 +645,10 @@ impl Checker<'_> {
             let mut o = operands.into_iter().next().unwrap_or_else(raw_string);
             if t.is_multivalue() {
                 return Err(err(
-                    format!("transformer '{}' requires more than one argument", t.as_str()),
+                    format!(
+                        "transformer '{}' requires more than one argument",
+                        t.as_str()
+                    ),
                     pos,
                 ));
             }
@@ -657,7 +683,9 @@ impl Checker<'_> {
                     return fail("join() requires exactly 2 arguments: separator and list");
                 }
                 if types[0].1 {
-                    return fail("join() first argument (separator) must be a single value, not a list");
+                    return fail(
+                        "join() first argument (separator) must be a single value, not a list",
+                    );
                 }
                 if !types[1].1 {
                     return fail("join() second argument must be a list");
@@ -671,7 +699,10 @@ impl Checker<'_> {
                 if types.len() < 2 {
                     return fail("concat() requires at least 2 arguments");
                 }
-                if types.iter().any(|(ty, list)| *ty != FieldType::Charbuf || *list) {
+                if types
+                    .iter()
+                    .any(|(ty, list)| *ty != FieldType::Charbuf || *list)
+                {
                     return fail("concat() arguments must be strings");
                 }
                 if arg.is_some() {

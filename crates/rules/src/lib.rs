@@ -15,5 +15,6 @@ pub use fields::ClassInfo;
 #[rustfmt::skip]
 mod gen_events;
 pub mod check;
+pub mod evttypes;
 
 pub use fields::{FieldRegistry, FieldType};

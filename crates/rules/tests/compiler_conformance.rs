@@ -87,10 +87,15 @@ fn compiler_cases_give_the_asserted_outcome() {
         let want_warnings: Option<usize> = col(row, 4).parse().ok();
         let message = col(row, 5);
         match (expected, &got) {
-            ("accept", Ok(w)) if want_warnings.is_some_and(|n| n != w.len()) => {
-                failures.push(format!("{expr:?}: want {want_warnings:?} warnings, got {w:?}"))
-            }
-            ("reject", Err(e)) if col(row, 1) == "reject" && !message.is_empty() && message != "throws" && !e.contains(message) => {
+            ("accept", Ok(w)) if want_warnings.is_some_and(|n| n != w.len()) => failures.push(
+                format!("{expr:?}: want {want_warnings:?} warnings, got {w:?}"),
+            ),
+            ("reject", Err(e))
+                if col(row, 1) == "reject"
+                    && !message.is_empty()
+                    && message != "throws"
+                    && !e.contains(message) =>
+            {
                 failures.push(format!("{expr:?}: message {e:?}, want {message:?}"))
             }
             ("accept", Ok(_)) | ("reject", Err(_)) => passed += 1,
@@ -134,8 +139,22 @@ fn transformer_type_acceptance() {
     }
     // The README's acceptance table, both ways.
     use FieldType as T;
-    let all = [T::Charbuf, T::Fspath, T::Fsrelpath, T::Bytebuf, T::Uint64, T::Bool, T::Ipaddr];
-    for t in [Transformer::ToUpper, Transformer::ToLower, Transformer::Basename, Transformer::B64, Transformer::Len] {
+    let all = [
+        T::Charbuf,
+        T::Fspath,
+        T::Fsrelpath,
+        T::Bytebuf,
+        T::Uint64,
+        T::Bool,
+        T::Ipaddr,
+    ];
+    for t in [
+        Transformer::ToUpper,
+        Transformer::ToLower,
+        Transformer::Basename,
+        Transformer::B64,
+        Transformer::Len,
+    ] {
         for ty in all {
             for list in [false, true] {
                 let accepted = match t {
@@ -143,7 +162,11 @@ fn transformer_type_acceptance() {
                     Transformer::Len => list || ty.is_string() || ty == T::Bytebuf,
                     _ => ty.is_string(),
                 };
-                assert_eq!(transformed_type(t, ty, list).is_some(), accepted, "{t:?} {ty:?} list={list}");
+                assert_eq!(
+                    transformed_type(t, ty, list).is_some(),
+                    accepted,
+                    "{t:?} {ty:?} list={list}"
+                );
             }
         }
     }

@@ -478,8 +478,8 @@ fn event(class: &'static ClassInfo, val: &str) -> ParseResult {
                     return Err(bad("wrong syntax for evt.around"));
                 }
                 let rest = &val[name.len() + 1..];
-                let (param, ty) =
-                    longest_param(rest).ok_or_else(|| bad(format!("unknown event argument {rest}")))?;
+                let (param, ty) = longest_param(rest)
+                    .ok_or_else(|| bad(format!("unknown event argument {rest}")))?;
                 Ok(Some(Parsed {
                     field,
                     len: name.len() + 1 + param.len(),
@@ -577,9 +577,9 @@ fn thread(class: &'static ClassInfo, val: &str) -> ParseResult {
                 let inner = &rest[..close];
                 let len = name.len() + 1 + close + 1;
                 if keyed.contains(name) {
-                    let arg = match scan_int(inner).filter(|_| {
-                        !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_digit())
-                    }) {
+                    let arg = match scan_int(inner)
+                        .filter(|_| !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_digit()))
+                    {
                         Some(n) => FieldArg::Index(n as i32 as i64),
                         None => FieldArg::Key(inner.to_string()),
                     };
@@ -678,7 +678,8 @@ fn plugin(class: &'static ClassInfo, val: &str) -> ParseResult {
             )));
         }
         let index = if field.has(flags::ARG_INDEX) {
-            scan_int(argstr).filter(|_| argstr.bytes().all(|b| b.is_ascii_digit()) && !argstr.is_empty())
+            scan_int(argstr)
+                .filter(|_| argstr.bytes().all(|b| b.is_ascii_digit()) && !argstr.is_empty())
         } else {
             None
         };
@@ -711,10 +712,16 @@ mod tests {
     #[test]
     fn resolves_like_libsinsp() {
         let r = FieldRegistry::syscall();
-        assert_eq!(r.resolve("proc.name", None).unwrap().field.name, "proc.name");
+        assert_eq!(
+            r.resolve("proc.name", None).unwrap().field.name,
+            "proc.name"
+        );
         let a = r.resolve("proc.aname", Some("2")).unwrap();
         assert_eq!(a.arg, FieldArg::Index(2));
-        assert!(matches!(r.resolve("proc.name", Some("x")), Err(FieldError::Unknown(_))));
+        assert!(matches!(
+            r.resolve("proc.name", Some("x")),
+            Err(FieldError::Unknown(_))
+        ));
         let raw = r.resolve_full("evt.rawarg.res").unwrap();
         assert_eq!(raw.arg, FieldArg::Param("res"));
         assert_eq!(r.resolve_full("evt.arg.fd").unwrap().ty, FieldType::Charbuf);

@@ -60,6 +60,19 @@ pub fn check(expr: &Expr, registry: &FieldRegistry) -> Result<Vec<CheckWarning>,
     Ok(c.warnings)
 }
 
+/// Checks a field or transformer alone (an output `%field`, an exception
+/// field).
+pub fn check_operand(expr: &Expr, registry: &FieldRegistry) -> Result<(), CheckError> {
+    let mut c = Checker {
+        registry,
+        warnings: Vec::new(),
+    };
+    match c.extract(expr)? {
+        Extracted::Check(_) => Ok(()),
+        Extracted::Values(_) => Err(err("expected a field", expr.pos)),
+    }
+}
+
 struct Checker<'a> {
     registry: &'a FieldRegistry,
     warnings: Vec<CheckWarning>,

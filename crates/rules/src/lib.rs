@@ -16,5 +16,8 @@ pub use fields::ClassInfo;
 mod gen_events;
 pub mod check;
 pub mod evttypes;
+pub mod loader;
+pub mod output;
+pub mod ruleset;
 
 pub use fields::{FieldRegistry, FieldType};

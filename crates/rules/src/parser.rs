@@ -180,6 +180,17 @@ impl<'a> Parser<'a> {
         Ok(res)
     }
 
+    /// Parses a field or transformer at the start of the input, leaving the
+    /// rest (see [`Parser::pos`] for how far it went).
+    pub fn parse_partial_field(&mut self) -> Result<Expr> {
+        self.cur = 0;
+        self.line = 1;
+        self.column = 1;
+        self.depth = 0;
+        self.last_token.clear();
+        self.field_or_transformer()
+    }
+
     /// Runs `f` one nesting level deeper, failing past the limit.
     fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         self.depth += 1;
@@ -445,7 +456,8 @@ impl<'a> Parser<'a> {
                 p.lex_blank();
                 return p.transformer_remainder(t, pos);
             }
-            Err(p.error(format!("unexpected token after '{}'", p.last_token)))
+            // (libsinsp's message has no closing quote.)
+            Err(p.error(format!("unexpected token after '{}", p.last_token)))
         })
     }
 

@@ -15,6 +15,7 @@ pub use fields::ClassInfo;
 #[rustfmt::skip]
 mod gen_events;
 pub mod check;
+pub mod describe;
 pub mod evttypes;
 pub mod loader;
 pub mod output;

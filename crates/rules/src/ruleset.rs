@@ -47,6 +47,9 @@ pub struct Rule {
     pub extra_output_fields: Vec<(String, OutputTemplate, bool)>,
     /// Fields used by the rule's exceptions.
     pub exception_fields: BTreeSet<String>,
+    /// Names and comparison operators of the rule's exceptions.
+    pub exception_names: BTreeSet<String>,
+    pub exception_operators: BTreeSet<String>,
     /// The event types the condition can match (libsinsp's inference; the
     /// engine's index).
     pub event_types: EventTypeSet,

@@ -743,6 +743,28 @@ fn compile_rules(
             output_template: template,
             extra_output_fields: extra_templates,
             exception_fields,
+            exception_names: r.exceptions.iter().map(|e| e.name.clone()).collect(),
+            exception_operators: r
+                .exceptions
+                .iter()
+                .flat_map(|e| {
+                    if e.comps.is_list {
+                        e.comps
+                            .items
+                            .iter()
+                            .flat_map(|c| {
+                                if c.is_list {
+                                    c.items.iter().map(|i| i.item.clone()).collect::<Vec<_>>()
+                                } else {
+                                    vec![c.item.clone()]
+                                }
+                            })
+                            .collect::<Vec<_>>()
+                    } else {
+                        vec![e.comps.item.clone()]
+                    }
+                })
+                .collect(),
             event_types,
             capture: r.capture,
             capture_duration: r.capture_duration,

@@ -199,6 +199,26 @@ def go_fields(rev, path, func, class_name):
         fields.append(dict(name=name, display=go_string(key("Display") or ""),
                            desc=go_string(key("Desc") or ""), type=PT_OF_PLUGIN[go_string(key("Type"))],
                            flags=sorted(set(flags), key=flags.index), fmt="PF_DEC"))
+    # The k8saudit plugin repeats the per-container fields for init and
+    # ephemeral containers through a helper.
+    helper = src.find("func containerListFields(")
+    if helper >= 0:
+        hbody = src[helper:]
+        hbody = hbody[:hbody.index("\n}\n")]
+        for call in re.finditer(r'containerListFields\("(\w+)", "([^"]+)", (true|false)\)', body):
+            lst, label, host_port = call.group(1), call.group(2), call.group(3) == "true"
+            prefix = "ka.req.pod." + lst + "."
+
+            def ev(expr):
+                expr = expr.replace("+label+", '+"' + label + '"+').replace("+prefix+", '+"' + prefix + '"+')
+                return go_string(expr)
+            for m in re.finditer(r'entry\("([^"]+)", (.+?)\),?\n', hbody):
+                name = m.group(1)
+                if name == "host_port" and not host_port:
+                    continue
+                fields.append(dict(name=prefix + name, display="", desc=ev(m.group(2)), type="PT_CHARBUF",
+                                   flags=["EPF_NO_PTR_STABILITY", "EPF_IS_LIST", "EPF_ARG_INDEX", "EPF_ARG_ALLOWED"],
+                                   fmt="PF_DEC"))
     return dict(name=class_name, shortdesc="", desc="", hidden=False, fields=fields)
 
 

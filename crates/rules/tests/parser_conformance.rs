@@ -99,3 +99,16 @@ fn parser_ast_cases_match() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     eprintln!("parser_ast_cases.tsv: {} rows match", rows.len());
 }
+
+#[test]
+fn falco_warning_cases() {
+    let Some(rows) = tsv("filters/falco_warning_cases.tsv") else {
+        return;
+    };
+    for row in &rows {
+        let ast = parse(col(row, 0)).expect("parses");
+        let warns = !peregrine_rules::loader::condition_warnings(&ast).is_empty();
+        assert_eq!(warns, col(row, 1) == "warn", "{row:?}");
+    }
+    eprintln!("falco_warning_cases.tsv: {} rows match", rows.len());
+}

@@ -287,9 +287,10 @@ fn count_nodes(e: &Expr) -> usize {
     n
 }
 
-/// Falco's warnings on a rule condition: `<NA>` compared with a `ka.*` or
-/// `jevt.*` field, and deprecated fields.
-fn condition_warnings(expr: &Expr, res: &mut FileResult, ctx: &Context) {
+/// Falco's checks on a rule condition: whether a field that may be absent
+/// (`ka.*`, `jevt.*`) is compared with the literal `<NA>`, and which
+/// deprecated fields it uses.
+pub(crate) fn scan_condition(expr: &Expr) -> (bool, BTreeSet<DeprecatedField>) {
     let mut unsafe_na = false;
     let mut deprecated: BTreeSet<DeprecatedField> = BTreeSet::new();
     expr.walk(&mut |n| match &n.kind {
@@ -321,6 +322,11 @@ fn condition_warnings(expr: &Expr, res: &mut FileResult, ctx: &Context) {
         }
         _ => {}
     });
+    (unsafe_na, deprecated)
+}
+
+fn condition_warnings(expr: &Expr, res: &mut FileResult, ctx: &Context) {
+    let (unsafe_na, deprecated) = scan_condition(expr);
     // Falco reports each warning code once, in code order.
     if unsafe_na {
         res.add_warning(WarningCode::UnsafeNaCheck, "", ctx.clone());

@@ -336,6 +336,22 @@ impl Loader {
     }
 }
 
+/// The warnings Falco gives on a rule condition itself (after macro
+/// expansion): an unsafe `<NA>` comparison, deprecated fields.
+pub fn condition_warnings(expr: &crate::Expr) -> Vec<(WarningCode, Option<DeprecatedField>)> {
+    let (unsafe_na, deprecated) = compiler::scan_condition(expr);
+    let mut out = Vec::new();
+    if unsafe_na {
+        out.push((WarningCode::UnsafeNaCheck, None));
+    }
+    out.extend(
+        deprecated
+            .into_iter()
+            .map(|d| (WarningCode::DeprecatedItem, Some(d))),
+    );
+    out
+}
+
 /// yaml-cpp's words for the YAML errors rules authors usually make.
 fn yaml_cpp_wording(msg: &str) -> String {
     match msg {

@@ -6,7 +6,14 @@ use crate::cli::FalcoArgs;
 pub fn run(args: &FalcoArgs) -> u8 {
     if args.version {
         println!("Peregrine version: {}", env!("CARGO_PKG_VERSION"));
+        println!(
+            "Engine:            {}",
+            peregrine_rules::loader::ENGINE_VERSION
+        );
         return 0;
+    }
+    if args.rule_schema {
+        return super::list::rule_schema();
     }
     if !args.validate.is_empty() {
         return super::validate::run(args);

@@ -9,7 +9,7 @@
 # Layers and cargo's registry and target folders are cached between runs, so
 # a second run with unchanged sources rebuilds nothing.
 #
-#   scripts/build-image.sh [--tag IMAGE] [--rebuild-base]
+#   scripts/build-image.sh [--tag IMAGE] [--rebuild-base] [--base-only]
 # Prints the image name on its last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,10 +19,12 @@ mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 version="$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml)"
 image="${PEREGRINE_IMAGE:-localhost/peregrine:$version}"
 rebuild_base=false
+base_only=false
 while [ $# -gt 0 ]; do
     case "$1" in
     --tag) image="$2"; shift 2 ;;
     --rebuild-base) rebuild_base=true; shift ;;
+    --base-only) base_only=true; shift ;;
     *) echo "build-image: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -58,6 +60,11 @@ SOURCES
     $SUDO tar -C "$work/rootfs" --numeric-owner -cf - . |
         $SUDO podman import --change 'CMD ["/bin/bash"]' --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$base_image" >/dev/null
     echo "build-image: imported $base_image"
+fi
+
+if $base_only; then
+    echo "$base_image"
+    exit 0
 fi
 
 # The host's CA bundle lets cargo inside the build reach crates.io through a

@@ -151,10 +151,6 @@ user's); Falco's `falco` section; then the keys the `falcosidekick` and
 {{- if and (eq .Values.controller.kind "deployment") .Values.driver.enabled }}
 {{- fail "controller.kind=deployment runs the agent on some nodes only, but the syscall source (driver.enabled=true) must run on every node: use controller.kind=daemonset, or set driver.enabled=false for sources that are not per node" }}
 {{- end }}
-{{- $web := include "peregrine.webserver" . | fromYaml }}
-{{- if and .Values.metrics.enabled (not $web.enabled) }}
-{{- fail "metrics.enabled=true serves /metrics on the web server, but config.webserver.enabled=false: enable the web server or disable metrics" }}
-{{- end }}
 {{- if and .Values.serviceMonitor.create (not (and .Values.metrics.enabled .Values.metrics.service.create)) }}
 {{- fail "serviceMonitor.create=true scrapes the metrics Service: set metrics.enabled=true and metrics.service.create=true" }}
 {{- end }}

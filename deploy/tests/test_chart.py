@@ -23,6 +23,7 @@ from helm_python.chart import lint  # noqa: E402
 from helm_python.errors import HelmError, HelmRenderError, HelmValuesError  # noqa: E402
 
 import chartlib as lib  # noqa: E402
+import schema  # noqa: E402
 
 
 class ChartTestCase(unittest.TestCase):
@@ -133,6 +134,7 @@ class Render(ChartTestCase):
         self.assertFalse(cfg["syslog_output"]["enabled"], "no /dev/log in the pod")
         self.assertFalse(cfg["http_output"]["enabled"])
         self.assertTrue(cfg["json_output"])
+        self.assertEqual(cfg["append_output"], [{"suggested_output": True}], "container fields in alerts")
         self.assertEqual(cfg["load_plugins"], ["container"])
         (plugin,) = cfg["plugins"]
         self.assertEqual(plugin["name"], "container")
@@ -451,6 +453,8 @@ class MalformedValues(unittest.TestCase):
 class Documentation(unittest.TestCase):
     """The README lists every value; the schema knows every value."""
 
+    maxDiff = None
+
     def test_readme_values_table_in_sync(self):
         readme = lib.README.read_text()
         expected = lib.readme_with_table(readme)
@@ -470,6 +474,11 @@ class Documentation(unittest.TestCase):
         for key in keys:
             self.assertIn(f"`{key}`", lib.README.read_text())
 
+    def test_schema_file_in_sync(self):
+        self.assertEqual((lib.CHART_DIR / "values.schema.json").read_text(), schema.values_schema_json(),
+                         "values.schema.json is stale: run "
+                         "`~/.cache/peregrine/helm-venv/bin/python deploy/tests/update.py`")
+
     def test_schema_knows_every_value(self):
         schema = json.loads((lib.CHART_DIR / "values.schema.json").read_text())
         for key, _, _ in lib.documented_values():
@@ -488,6 +497,8 @@ def leaves(tree, prefix=""):
 
 
 class PlainManifests(unittest.TestCase):
+    maxDiff = None
+
     def test_in_sync_with_chart_defaults(self):
         self.assertEqual(lib.MANIFESTS.read_text(), lib.plain_manifests(),
                          "deploy/kubernetes/peregrine.yaml is stale: run "

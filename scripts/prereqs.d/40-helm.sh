@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Kubernetes deployment tests: real Helm (v4, from PyPI's helm-python-sdk) and
-# kubernetes-validate in a Python venv; podman + debootstrap for the image.
+# kubernetes-validate in a Python venv; podman + debootstrap for the image;
+# libbpf-dev (static libbpf) + clang + bpftool for the capability check.
 # Idempotent: an existing venv with both packages importable is kept.
 set -euo pipefail
-apt_install python3 python3-venv python3-pip podman runc busybox-static debootstrap
+apt_install python3 python3-venv python3-pip podman runc busybox-static debootstrap curl \
+    libbpf-dev clang bpftool
 
 # Podman on this kind of VM: no raising rlimits, cgroupfs, runc (see
 # ../shared/testing-on-this-machine.md). Only written when absent.

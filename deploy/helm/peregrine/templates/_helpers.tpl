@@ -99,17 +99,20 @@ user's); Falco's `falco` section; then the keys the `falcosidekick` and
 {{- if .Values.driver.enabled }}
 {{- $modern := dict "buf_size_preset" .Values.driver.modernEbpf.bufSizePreset "cpus_for_each_buffer" .Values.driver.modernEbpf.cpusForEachBuffer "drop_failed_exit" .Values.driver.modernEbpf.dropFailedExit }}
 {{- $_ := set $derived "engine" (dict "kind" "modern_ebpf" "modern_ebpf" $modern) }}
-{{- $engines := (include "peregrine.containerEngines" . | fromYaml).engines }}
-{{- if $engines }}
+{{- /* Every engine is listed, enabled or not, so none falls back to a default. */}}
+{{- $enabled := dict }}
+{{- range (include "peregrine.containerEngines" . | fromYaml).engines }}
+{{- $_ := set $enabled .engine true }}
+{{- end }}
 {{- $engineConfig := dict }}
-{{- range $engines }}
-{{- $_ := set $engineConfig .engine (dict "enabled" true "sockets" .sockets) }}
+{{- range $name := list "docker" "podman" "containerd" "cri" }}
+{{- $engine := index $.Values.collectors.containerEngine.engines $name | default dict }}
+{{- $_ := set $engineConfig $name (dict "enabled" (hasKey $enabled $name) "sockets" ($engine.sockets | default list)) }}
 {{- end }}
 {{- $cfg := .Values.collectors.containerEngine }}
 {{- $init := dict "label_max_len" $cfg.labelMaxLen "with_size" $cfg.withSize "hooks" $cfg.hooks "engines" $engineConfig }}
 {{- $_ := set $derived "load_plugins" (list "container") }}
 {{- $_ := set $derived "plugins" (list (dict "name" "container" "library_path" "libcontainer.so" "init_config" $init)) }}
-{{- end }}
 {{- end }}
 {{- $config := mustMergeOverwrite $derived (deepCopy .Values.config) (deepCopy .Values.falco) }}
 {{- if .Values.falcosidekick.enabled }}

@@ -95,16 +95,18 @@ def agent_container(docs: list[dict[str, Any]]) -> dict[str, Any]:
     return next(c for c in containers if c["name"] == "peregrine")
 
 
-# Value combinations the tests render, lint and validate: each a use a
-# platform team has, not a random mix.
+# A customRules rule for the tests; self-contained (no macros from the
+# default rules), so it loads whatever the default rules hold.
 CUSTOM_RULE = """\
 - rule: Chart canary file read
   desc: a custom rule from the chart values
-  condition: open_read and fd.name = /tmp/peregrine-chart-canary
+  condition: evt.type in (open, openat, openat2) and evt.is_open_read = true and fd.name = /tmp/peregrine-chart-canary
   output: canary read (file=%fd.name container=%container.name image=%container.image.repository)
   priority: WARNING
 """
 
+# Value combinations the tests render, lint and validate: each a use a
+# platform team has, not a random mix.
 COMBINATIONS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "falcosidekick": {"falcosidekick": {"enabled": True}},

@@ -5,8 +5,11 @@
 //   ringbuf    events arrived from both programs within a second
 //   proc_*     host /proc of a process owned by another user (argv[2]):
 //              environ, exe link, fd directory, fd links, root link
+//   host_etc   $HOST_ROOT/etc/passwd readable (user names)
+//   socket     the runtime socket argv[3] answers an HTTP GET /_ping
+//              (a Docker-API socket, mounted read-only)
 //   memlock    what RLIMIT_MEMLOCK allows (informational)
-// Usage: capcheck PROC_ROOT OTHER_PID
+// Usage: capcheck PROC_ROOT OTHER_PID [SOCKET]
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <errno.h>
@@ -14,7 +17,10 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "capcheck.skel.h"
@@ -124,10 +130,34 @@ static int check_fds(const char *dir, int *link_err)
     return err;
 }
 
+static int check_socket(const char *path)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(addr.sun_path))
+        return ENAMETOOLONG;
+    strcpy(addr.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0)
+        return errno;
+    int err = 0;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+        err = errno;
+    } else {
+        const char req[] = "GET /_ping HTTP/1.0\r\nHost: d\r\n\r\n";
+        char resp[512] = {0};
+        if (write(fd, req, sizeof(req) - 1) < 0 || read(fd, resp, sizeof(resp) - 1) <= 0)
+            err = errno ? errno : EIO;
+        else if (!strstr(resp, " 200 "))
+            err = EPROTO;
+    }
+    close(fd);
+    return err;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: capcheck PROC_ROOT OTHER_PID\n");
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: capcheck PROC_ROOT OTHER_PID [SOCKET]\n");
         return 2;
     }
     libbpf_set_print(quiet);
@@ -146,6 +176,11 @@ int main(int argc, char **argv)
     int link_err;
     report("proc_fd_dir", check_fds(path, &link_err), 0);
     report("proc_fd_link", link_err, 0);
+    const char *host_root = getenv("HOST_ROOT");
+    snprintf(path, sizeof(path), "%s/etc/passwd", host_root ? host_root : "");
+    report("host_etc", check_read(path), 0);
+    if (argc == 4)
+        report("socket", check_socket(argv[3]), 0);
     struct rlimit rl;
     getrlimit(RLIMIT_MEMLOCK, &rl);
     printf("  \"memlock_cur\": %lld\n}\n", (long long)rl.rlim_cur);

@@ -19,7 +19,6 @@ from typing import Any
 
 import chartlib as lib
 
-ROOT = lib.ROOT
 
 
 def podman(*args: str, check: bool = True, capture: bool = True, timeout: float | None = 600) -> str:

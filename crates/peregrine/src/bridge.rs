@@ -5,8 +5,25 @@
 use peregrine_engine::cond::{Cond, FieldRef, Op, Rhs, Transformer as ETransformer};
 use peregrine_engine::{OutputPart, RuleInput};
 use peregrine_rules::ast::{CmpOp, Expr, ExprKind, Modifier, Transformer};
+use peregrine_rules::loader::Loader;
 use peregrine_rules::output::{OutputPart as ROutputPart, OutputTemplate};
 use peregrine_rules::ruleset::{Rule, Ruleset};
+
+/// Loads rules files as one ruleset, in order.
+pub fn load_ruleset(paths: &[String]) -> Result<Ruleset, String> {
+    let mut loader = Loader::new();
+    for p in paths {
+        let content =
+            std::fs::read_to_string(p).map_err(|e| format!("cannot read rules file {p}: {e}"))?;
+        let res = loader.load(p, &content);
+        if !res.successful {
+            return Err(format!("{p}: {}", res.summary()));
+        }
+    }
+    loader
+        .into_ruleset()
+        .ok_or_else(|| "rules could not be compiled".to_string())
+}
 
 /// Rules of `ruleset` (enabled state as selected in `selection`) for the
 /// engine. Rules of other sources are kept (the engine skips them).

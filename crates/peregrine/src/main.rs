@@ -1,7 +1,6 @@
 //! `peregrine`: thin glue between the command line, the config file and the
 //! pipeline crates. Only this crate knows about either.
 
-mod bridge;
 mod cli;
 mod cmd;
 #[allow(dead_code)]

@@ -819,10 +819,7 @@ fn on_execve(s: &mut State, ev: &RawEvent<'_>) {
         }
     }
     if resolver_needed {
-        if let (Some(r), Some(t)) = (
-            &s.config.container_resolver,
-            s.threads.threads.get_mut(&tid),
-        ) {
+        if let (Some(r), Some(t)) = (&s.config.container_resolver, s.threads.get_mut(tid)) {
             t.container_id = r(&t.cgroups);
         }
     }

@@ -187,14 +187,8 @@ fn event_fd(ev: &RawEvent<'_>) -> i64 {
             return -1;
         }
         // Two-fd syscalls point at the second fd, like libsinsp.
-        if let Some(fd2) = info
-            .param_index("fd2")
-            .and_then(|i| ev.typed_param(i))
-            .and_then(|p| p.as_i64())
-        {
-            return fd2;
-        }
-        return res;
+        use params::ParamsExt;
+        return ev.int(params::P::FD2).unwrap_or(res);
     }
     if info.flags & (EF_USES_FD | EF_DESTROYS_FD) == 0 {
         return -1;

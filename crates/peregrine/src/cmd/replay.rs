@@ -7,31 +7,14 @@ use std::sync::Arc;
 
 use peregrine_alert::{Alert, Priority};
 use peregrine_engine::{Engine, EngineConfig, Pipeline};
-use peregrine_rules::loader::Loader;
 use peregrine_scap::ScapReader;
 use peregrine_state::StateConfig;
 
-use crate::bridge;
 use crate::cli::FalcoArgs;
+use peregrine::bridge;
 
 use super::list::rules_files;
 use super::validate::{json_output, option};
-
-/// Loads rules files as one ruleset; errors and warnings go to stderr.
-pub(crate) fn load_rules(paths: &[String]) -> Result<peregrine_rules::ruleset::Ruleset, String> {
-    let mut loader = Loader::new();
-    for p in paths {
-        let content =
-            std::fs::read_to_string(p).map_err(|e| format!("cannot read rules file {p}: {e}"))?;
-        let res = loader.load(p, &content);
-        if !res.successful {
-            return Err(format!("{p}: {}", res.summary()));
-        }
-    }
-    loader
-        .into_ruleset()
-        .ok_or_else(|| "rules could not be compiled".to_string())
-}
 
 fn hostname() -> Arc<str> {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -113,7 +96,7 @@ pub fn run(args: &FalcoArgs) -> u8 {
         }
     };
     let files = rules_files(args);
-    let rules = match load_rules(&files) {
+    let rules = match bridge::load_ruleset(&files) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("peregrine: {e}");

@@ -399,7 +399,7 @@ pub fn parse_value(value: &str, ty: FieldType) -> Result<(), String> {
 
 fn unhex(v: &str) -> bool {
     let digits: Vec<u8> = v.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    !digits.is_empty() && digits.len() % 2 == 0 && digits.iter().all(u8::is_ascii_hexdigit)
+    !digits.is_empty() && digits.len().is_multiple_of(2) && digits.iter().all(u8::is_ascii_hexdigit)
 }
 
 impl Checker<'_> {

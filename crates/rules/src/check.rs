@@ -399,7 +399,7 @@ pub fn parse_value(value: &str, ty: FieldType) -> Result<(), String> {
 
 fn unhex(v: &str) -> bool {
     let digits: Vec<u8> = v.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    !digits.is_empty() && digits.len() % 2 == 0 && digits.iter().all(u8::is_ascii_hexdigit)
+    !digits.is_empty() && digits.len().is_multiple_of(2) && digits.iter().all(u8::is_ascii_hexdigit)
 }
 
 impl Checker<'_> {
@@ -518,6 +518,19 @@ impl Checker<'_> {
         }
         if lhs.ty != FieldType::Bytebuf {
             parse_value(v, lhs.ty).map_err(|m| err(m, pos))?;
+        }
+        if op.op == CmpOp::Regex {
+            if let Err(e) = regex::Regex::new(&re2_braces(v)) {
+                let text = e.to_string();
+                let reason = text
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("")
+                    .trim()
+                    .trim_start_matches("error: ");
+                return Err(err(format!("invalid regex pattern: {reason}"), pos));
+            }
         }
         match lhs.field {
             Some("evt.type") if !is_event_type_name(v.split('\0').next().unwrap_or("")) => {
@@ -756,6 +769,48 @@ impl Checker<'_> {
     }
 }
 
+/// RE2 reads a `{` that does not start a counted repetition (`{n}`,
+/// `{n,}`, `{n,m}`) as a literal; Rust's regex syntax refuses it. Escapes
+/// such braces so both engines agree on what is valid.
+pub fn re2_braces(pattern: &str) -> String {
+    let b = pattern.as_bytes();
+    let mut out = String::with_capacity(pattern.len() + 4);
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\\' && i + 1 < b.len() {
+            let ch_len = pattern[i + 1..]
+                .chars()
+                .next()
+                .map(char::len_utf8)
+                .unwrap_or(1);
+            out.push_str(&pattern[i..i + 1 + ch_len]);
+            i += 1 + ch_len;
+            continue;
+        }
+        if c == b'{' {
+            let rest = &pattern[i + 1..];
+            let close = rest.find('}');
+            let valid = close.is_some_and(|e| {
+                let inner = &rest[..e];
+                let (lo, hi) = inner.split_once(',').unwrap_or((inner, "0"));
+                !lo.is_empty()
+                    && lo.bytes().all(|d| d.is_ascii_digit())
+                    && hi.bytes().all(|d| d.is_ascii_digit())
+            });
+            if !valid {
+                out.push_str("\\{");
+                i += 1;
+                continue;
+            }
+        }
+        let ch = pattern[i..].chars().next().unwrap_or('\0');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
 /// libsinsp's hint that a regex has no special characters.
 fn regex_warning(v: &str) -> Option<String> {
     const SPECIAL: &[u8] = b".+*?^$()[]{}|\\";
@@ -805,6 +860,11 @@ mod tests {
         assert!(compile("proc.name = val(proc.pname)").is_ok());
         assert!(compile("syscall.type = val(evt.is_wait)").is_err());
         assert!(compile("toupper(evt.rawres) = -1").is_err());
+        assert!(compile("proc.name regex '^ba(sh|zsh)$'").is_ok());
+        assert!(compile("proc.name regex 'x{2'").is_ok());
+        assert_eq!(re2_braces("a{2}b{c\\{"), "a{2}b\\{c\\{");
+        let e = compile("proc.name regex 'ba(sh'").unwrap_err();
+        assert!(e.message.starts_with("invalid regex pattern: "), "{e}");
         let w = compile("proc.name = proc.pname").unwrap();
         assert_eq!(w.len(), 1, "{w:?}");
     }

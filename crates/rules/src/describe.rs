@@ -51,10 +51,8 @@ fn details(e: &Expr, known_macros: &BTreeSet<&str>, known_lists: &BTreeSet<&str>
             .iter()
             .for_each(|c| details(c, known_macros, known_lists, d)),
         ExprKind::Not(c) => details(c, known_macros, known_lists, d),
-        ExprKind::Identifier(id) => {
-            if known_macros.contains(id.as_str()) {
-                d.macros.insert(id.clone());
-            }
+        ExprKind::Identifier(id) if known_macros.contains(id.as_str()) => {
+            d.macros.insert(id.clone());
         }
         ExprKind::Unary { left, op } => {
             operand_field(left, d);

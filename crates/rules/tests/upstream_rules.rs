@@ -71,3 +71,12 @@ fn k8s_audit_rules_load() {
         .check_plugin_requirements(&[("k8saudit", "0.18.0"), ("json", "0.7.0")])
         .is_ok());
 }
+
+#[test]
+fn deeply_nested_yaml_is_an_error_not_a_crash() {
+    let depth = 200_000;
+    let src = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let mut loader = Loader::new();
+    let res = loader.load("deep.yaml", &src).clone();
+    assert!(!res.successful);
+}

@@ -265,6 +265,22 @@ impl fmt::Display for FieldError {
 pub struct FieldRegistry {
     source: &'static str,
     classes: Vec<(&'static ClassInfo, Parsing)>,
+    /// First name segments of every field (`proc`, `fd`, `k8s`…): a name
+    /// starting otherwise cannot resolve.
+    prefixes: Vec<&'static str>,
+}
+
+fn prefixes_of(classes: &[(&'static ClassInfo, Parsing)]) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for (c, _) in classes {
+        for f in c.fields {
+            let p = f.name.split('.').next().unwrap_or(f.name);
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out
 }
 
 impl FieldRegistry {
@@ -273,9 +289,9 @@ impl FieldRegistry {
     /// provides them natively).
     pub fn syscall() -> FieldRegistry {
         use gen_fields::*;
-        FieldRegistry {
-            source: "syscall",
-            classes: vec![
+        FieldRegistry::new(
+            "syscall",
+            vec![
                 (&GEN_EVENT, Parsing::Generic),
                 (&EVENT, Parsing::Event),
                 (&THREAD, Parsing::Thread),
@@ -287,20 +303,29 @@ impl FieldRegistry {
                 (&FDLIST, Parsing::Generic),
                 (&CONTAINER, Parsing::Plugin),
             ],
-        }
+        )
     }
 
     /// The `k8s_audit` source: the generic event fields plus the k8saudit
     /// plugin's `ka.*` and the json plugin's `json.*`/`jevt.*`.
     pub fn k8s_audit() -> FieldRegistry {
         use gen_fields::*;
-        FieldRegistry {
-            source: "k8s_audit",
-            classes: vec![
+        FieldRegistry::new(
+            "k8s_audit",
+            vec![
                 (&GEN_EVENT, Parsing::Generic),
                 (&K8SAUDIT, Parsing::Plugin),
                 (&JSON, Parsing::Plugin),
             ],
+        )
+    }
+
+    fn new(source: &'static str, classes: Vec<(&'static ClassInfo, Parsing)>) -> FieldRegistry {
+        let prefixes = prefixes_of(&classes);
+        FieldRegistry {
+            source,
+            classes,
+            prefixes,
         }
     }
 
@@ -346,6 +371,12 @@ impl FieldRegistry {
     /// Resolves a full field string such as `proc.aname[2]` or
     /// `evt.arg.fd` (the form of `%field` in outputs).
     pub fn resolve_full(&self, full: &str) -> Result<ResolvedField, FieldError> {
+        let first = full.split('.').next().unwrap_or(full);
+        if !full.starts_with("arg")
+            && (first.len() == full.len() || !self.prefixes.contains(&first))
+        {
+            return Err(FieldError::Unknown(full.to_string()));
+        }
         for (class, parsing) in &self.classes {
             let parsed = match parsing {
                 Parsing::Generic => generic(class, full),
@@ -705,6 +736,15 @@ fn plugin(class: &'static ClassInfo, val: &str) -> ParseResult {
     Ok(Some(p))
 }
 
+impl FieldRegistry {
+    /// Adds a class of plain fields (no argument parsing) at the end, e.g.
+    /// test fields.
+    pub fn push_class(&mut self, class: &'static ClassInfo) {
+        self.classes.push((class, Parsing::Generic));
+        self.prefixes = prefixes_of(&self.classes);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -732,13 +772,5 @@ mod tests {
         let k = FieldRegistry::k8s_audit();
         assert!(k.resolve("ka.user.name", None).is_ok());
         assert!(k.resolve("jevt.value", Some("/x")).is_ok());
-    }
-}
-
-impl FieldRegistry {
-    /// Adds a class of plain fields (no argument parsing) at the end, e.g.
-    /// test fields.
-    pub fn push_class(&mut self, class: &'static ClassInfo) {
-        self.classes.push((class, Parsing::Generic));
     }
 }

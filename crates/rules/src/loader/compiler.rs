@@ -222,9 +222,12 @@ struct CompiledList {
     used: bool,
 }
 
-/// Inlines macros: `macros` maps visible macro names to their ASTs.
+/// Inlines macros: `macros` maps macro names to their ASTs (by position);
+/// only those defined before `visibility` are visible.
 struct MacroResolver<'a> {
     macros: &'a HashMap<&'a str, usize>,
+    indexes: &'a [usize],
+    visibility: usize,
     asts: &'a [Expr],
     path: Vec<String>,
     errors: Vec<(String, Pos)>,
@@ -243,7 +246,11 @@ impl MacroResolver<'_> {
             }
             ExprKind::Not(c) => self.run(c),
             ExprKind::Identifier(id) => {
-                let Some(&idx) = self.macros.get(id.as_str()) else {
+                let Some(&idx) = self
+                    .macros
+                    .get(id.as_str())
+                    .filter(|&&i| self.indexes[i] < self.visibility)
+                else {
                     self.unknown.push((id.clone(), e.pos));
                     return;
                 };
@@ -494,8 +501,29 @@ fn compile_lists(col: &Collector) -> Vec<CompiledList> {
     out
 }
 
+/// Macro names to positions, and each macro's definition index.
+struct MacroTable<'a> {
+    by_name: HashMap<&'a str, usize>,
+    indexes: Vec<usize>,
+}
+
+impl<'a> MacroTable<'a> {
+    fn new(col: &'a Collector) -> MacroTable<'a> {
+        MacroTable {
+            by_name: col
+                .macros
+                .iter()
+                .enumerate()
+                .map(|(j, o)| (o.name.as_str(), j))
+                .collect(),
+            indexes: col.macros.iter().map(|m| m.index).collect(),
+        }
+    }
+}
+
 fn resolve_macros(
-    visible: &HashMap<&str, usize>,
+    table: &MacroTable<'_>,
+    visibility: usize,
     asts: &[Expr],
     ast: &mut Expr,
     condition: &str,
@@ -503,7 +531,9 @@ fn resolve_macros(
     used: &mut [bool],
 ) -> R<()> {
     let mut r = MacroResolver {
-        macros: visible,
+        macros: &table.by_name,
+        indexes: &table.indexes,
+        visibility,
         asts,
         path: Vec::new(),
         errors: Vec::new(),
@@ -539,7 +569,7 @@ fn resolve_macros(
         ));
     }
     for name in r.resolved {
-        if let Some(&i) = visible.get(name.as_str()) {
+        if let Some(&i) = table.by_name.get(name.as_str()) {
             used[i] = true;
         }
     }
@@ -551,16 +581,10 @@ fn compile_macros(col: &Collector, lists: &mut [CompiledList], used: &mut [bool]
     for m in col.macros.iter() {
         asts.push(parse_condition(&m.cond, lists, &m.cond_ctx)?);
     }
+    let table = MacroTable::new(col);
     for (i, m) in col.macros.iter().enumerate() {
-        let visible: HashMap<&str, usize> = col
-            .macros
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| o.index < m.visibility)
-            .map(|(j, o)| (o.name.as_str(), j))
-            .collect();
         let mut ast = asts[i].clone();
-        resolve_macros(&visible, &asts, &mut ast, &m.cond, &m.ctx, used)?;
+        resolve_macros(&table, m.visibility, &asts, &mut ast, &m.cond, &m.ctx, used)?;
         asts[i] = ast;
     }
     Ok(asts)
@@ -576,12 +600,7 @@ fn compile_rules(
     macros_used: &mut [bool],
     res: &mut FileResult,
 ) -> R<Vec<Rule>> {
-    let all_macros: HashMap<&str, usize> = col
-        .macros
-        .iter()
-        .enumerate()
-        .map(|(j, o)| (o.name.as_str(), j))
-        .collect();
+    let table = MacroTable::new(col);
     let mut out: Vec<Rule> = Vec::new();
     for r in col.rules.iter() {
         if r.unknown_source {
@@ -667,7 +686,8 @@ fn compile_rules(
         // check against the source's fields.
         let mut ast = parse_condition(&condition, lists, &r.cond_ctx)?;
         resolve_macros(
-            &all_macros,
+            &table,
+            usize::MAX,
             macro_asts,
             &mut ast,
             &condition,

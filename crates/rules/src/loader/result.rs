@@ -395,7 +395,7 @@ impl Context {
         if to < s.len() && s[to] == b'\n' && to > 0 {
             to -= 1;
         }
-        if to + 1 <= from {
+        if to < from {
             return "<No context available>\n".into();
         }
         let mut ret = s[from..=to].to_vec();

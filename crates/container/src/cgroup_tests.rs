@@ -16,7 +16,11 @@ fn expect(path: &str, id: &str, rt: Runtime) {
 }
 
 fn expect_host(path: &str) {
-    assert_eq!(id_of(path), None, "cgroup path {path} should be a host cgroup");
+    assert_eq!(
+        id_of(path),
+        None,
+        "cgroup path {path} should be a host cgroup"
+    );
 }
 
 #[test]
@@ -267,8 +271,16 @@ fn containerd_cri_without_cgroup_parent() {
 fn containerd_ctr_named_containers() {
     // falcosecurity/plugins matchers.cpp "containerd_default",
     // "containerd_id_with_special_chars", "containerd_systemd_*_filtered".
-    expect("/default/test_container", "test_container", Runtime::Containerd);
-    expect("/k8s.io/my-test_container", "my-test_container", Runtime::Containerd);
+    expect(
+        "/default/test_container",
+        "test_container",
+        Runtime::Containerd,
+    );
+    expect(
+        "/k8s.io/my-test_container",
+        "my-test_container",
+        Runtime::Containerd,
+    );
     expect_host("/default/some_short_id.service");
     expect_host("/default/some_short_id.scope");
     // Deliberate difference from Falco: unknown namespaces with short names
@@ -290,7 +302,11 @@ fn nerdctl_systemd() {
 fn lxc_layouts() {
     // draios/sysdig#1344: `/lxc/<name>` (old) and `/lxc.payload/<name>` (LXC 3.1).
     expect("/lxc/web1", "web1", Runtime::Lxc);
-    expect("/lxc.payload/web1/system.slice/cron.service", "web1", Runtime::Lxc);
+    expect(
+        "/lxc.payload/web1/system.slice/cron.service",
+        "web1",
+        Runtime::Lxc,
+    );
     // liske/needrestart#238 (LXC 4.0 on cgroup v2).
     expect(
         "/lxc.payload.focal/system.slice/avahi-daemon.service",
@@ -307,8 +323,9 @@ fn libvirt_lxc_layouts() {
     // plugins/container/src/matchers/libvirt_lxc.cpp).
     expect("/machine/guest1.libvirt-lxc", "guest1", Runtime::LibvirtLxc);
     expect("/libvirt/lxc/guest1", "guest1", Runtime::LibvirtLxc);
-    let r = ContainerRef::from_cgroup_path(br"/machine.slice/machine-lxc\x2d2293906\x2dguest1.scope")
-        .expect("libvirt-lxc");
+    let r =
+        ContainerRef::from_cgroup_path(br"/machine.slice/machine-lxc\x2d2293906\x2dguest1.scope")
+            .expect("libvirt-lxc");
     assert_eq!(r.runtime(), Runtime::LibvirtLxc);
     assert_eq!(r.id(), "2293906_x2dguest1");
 }
@@ -349,7 +366,10 @@ fn cgroups_param_entries() {
     let host = "cpuset=/\0cpu=/user.slice\0memory=/user.slice\0";
     assert_eq!(ContainerRef::from_cgroups_param(host.as_bytes()), None);
     // &str entries work too.
-    let entries = ["cpu=/", "memory=/docker/5dace3de0735f73d2b5048f12d41a71741a02e49668de921fdae62f7e65dc498"];
+    let entries = [
+        "cpu=/",
+        "memory=/docker/5dace3de0735f73d2b5048f12d41a71741a02e49668de921fdae62f7e65dc498",
+    ];
     assert_eq!(
         ContainerRef::from_cgroups(entries).map(|r| r.runtime()),
         Some(Runtime::Docker)

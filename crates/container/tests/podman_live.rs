@@ -71,7 +71,7 @@ fn podman_containers_before_after_and_exited() {
     assert_eq!(info.name, before_name);
     assert_eq!(info.image, IMAGE);
     assert_eq!(info.image_repository, "localhost/peregrine-test-bb");
-    assert_eq!(info.image_tag, "1");
+    assert_eq!(info.image_tag, "2");
     assert_eq!(info.image_id.len(), 64, "image id {:?}", info.image_id);
     assert!(
         info.image_digest.starts_with("sha256:"),

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use peregrine_container::{ContainerManager, LifecycleEvent};
 
-pub const IMAGE: &str = "localhost/peregrine-test-bb:1";
+pub const IMAGE: &str = "localhost/peregrine-test-bb:2";
 
 /// Whether podman live tests can run (they must under CI).
 pub fn podman_ready(what: &str) -> bool {
@@ -95,7 +95,14 @@ pub fn ensure_image() {
         .arg(&tar)
         .arg("."));
     run(Command::new("podman")
-        .args(["import", "-q", "--change", "CMD [\"sleep\",\"1000000\"]"])
+        .args([
+            "import",
+            "-q",
+            "--change",
+            "CMD [\"sleep\",\"1000000\"]",
+            "--change",
+            "ENV PATH=/bin",
+        ])
         .arg(&tar)
         .arg(IMAGE));
 }

@@ -142,19 +142,22 @@ impl ContainerRef {
         I: IntoIterator<Item = S>,
         S: AsRef<[u8]>,
     {
-        let mut previous: Option<S> = None;
+        // v1 hierarchies usually repeat one path: test each distinct run once.
+        let mut previous: Option<(S, usize, usize)> = None;
         for entry in entries {
-            let path = entry_path(entry.as_ref());
-            // v1 hierarchies usually repeat one path: test it once.
+            let bytes = entry.as_ref();
+            let path = entry_path(bytes);
             let repeated = previous
                 .as_ref()
-                .is_some_and(|p| entry_path(p.as_ref()) == path);
+                .is_some_and(|(p, start, len)| p.as_ref().get(*start..*start + *len) == Some(path));
             if !repeated {
                 if let Some(found) = Self::from_cgroup_path(path) {
                     return Some(found);
                 }
             }
-            previous = Some(entry);
+            let start = path.as_ptr() as usize - bytes.as_ptr() as usize;
+            let len = path.len();
+            previous = Some((entry, start, len));
         }
         None
     }
@@ -182,7 +185,7 @@ impl ContainerRef {
         if path.len() < 2 {
             return None;
         }
-        if memchr::memmem::find(path, b"/libvirt/lxc/").is_none() {
+        if has_lxc_component(path) && memchr::memmem::find(path, b"/libvirt/lxc/").is_none() {
             if let Some(found) = match_lxc(path) {
                 return Some(found);
             }
@@ -208,8 +211,10 @@ fn entry_path(entry: &[u8]) -> &[u8] {
         return entry;
     }
     // `subsys=path` (the subsys may itself contain '=', as in name=systemd).
-    if let Some(pos) = memchr::memmem::find(entry, b"=/") {
-        return &entry[pos + 1..];
+    for pos in memchr::memchr_iter(b'=', entry) {
+        if entry.get(pos + 1) == Some(&b'/') {
+            return &entry[pos + 1..];
+        }
     }
     // `N:controllers:path`; the path may contain ':' so split twice only.
     let mut parts = entry.splitn(3, |&b| b == b':');
@@ -283,8 +288,10 @@ fn match_component(parent: &[u8], comp: &[u8]) -> Option<ContainerRef> {
     if comp.is_empty() {
         return None;
     }
+    // Runtime ids are 64 hex digits: shorter components can only be
+    // LXC/libvirt/ctr names (checked below).
     let stem = comp.strip_suffix(b".scope").unwrap_or(comp);
-    for (prefix, runtime) in SCOPED_LAYOUTS {
+    for (prefix, runtime) in SCOPED_LAYOUTS.iter().filter(|_| comp.len() >= MAX_ID_LEN) {
         if let Some(id) = stem.strip_prefix(*prefix) {
             if is_hex_id(id) {
                 return runtime.map(|rt| ContainerRef::from_bytes(id, rt));
@@ -293,7 +300,11 @@ fn match_component(parent: &[u8], comp: &[u8]) -> Option<ContainerRef> {
     }
     // runc's systemd notation used as a cgroupfs path:
     // `kubepods-besteffort-pod<uid>.slice:cri-containerd:<id>`.
-    if let Some(pos) = memchr::memmem::find(comp, b":cri-containerd:") {
+    let colon = (comp.len() > MAX_ID_LEN)
+        .then(|| memchr::memchr(b':', comp))
+        .flatten()
+        .and_then(|_| memchr::memmem::find(comp, b":cri-containerd:"));
+    if let Some(pos) = colon {
         let id = &comp[pos + b":cri-containerd:".len()..];
         if is_hex_id(id) {
             return Some(ContainerRef::from_bytes(id, Runtime::Containerd));
@@ -358,12 +369,15 @@ fn bare_id_runtime(parent: &[u8]) -> Runtime {
     Runtime::Docker
 }
 
+/// Whether some component starts with `lxc` (cheap pre-check, no searcher).
+fn has_lxc_component(path: &[u8]) -> bool {
+    memchr::memchr_iter(b'/', path).any(|i| path[i + 1..].starts_with(b"lxc"))
+}
+
 /// LXC: `/lxc/<name>`, `/lxc.payload/<name>` (LXC 3.1+), `/lxc.payload.<name>`
 /// (LXC 4.0). The monitor cgroups (`lxc.monitor…`) are host processes.
 fn match_lxc(path: &[u8]) -> Option<ContainerRef> {
     const MARKERS: &[&[u8]] = &[b"/lxc/", b"/lxc.payload/", b"/lxc.payload."];
-    // Cheap reject: nearly every host path lacks "/lxc".
-    memchr::memmem::find(path, b"/lxc")?;
     for marker in MARKERS {
         if let Some(pos) = memchr::memmem::find(path, marker) {
             let rest = &path[pos + marker.len()..];

@@ -28,6 +28,7 @@ pub mod config;
 mod cri;
 mod docker;
 mod error;
+pub mod fields;
 mod h2;
 mod http1;
 pub mod info;

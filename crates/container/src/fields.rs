@@ -135,7 +135,7 @@ pub fn extract<'a>(
         "container.ip" => s(&info.ip),
         "container.cmdline" => s(&info.cmdline),
         "container.healthcheck" => (!info.healthcheck.is_empty())
-            .then(|| FieldValue::Str(Cow::Borrowed(info.healthcheck.as_str()))),
+            .then_some(FieldValue::Str(Cow::Borrowed(info.healthcheck.as_str()))),
         "container.host_pid" => Some(FieldValue::Bool(info.host_pid)),
         "container.host_network" => Some(FieldValue::Bool(info.host_network)),
         "container.host_ipc" => Some(FieldValue::Bool(info.host_ipc)),

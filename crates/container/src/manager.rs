@@ -91,6 +91,7 @@ struct Slot {
     started_sent: bool,
     stopped: bool,
     removed_at: Option<Instant>,
+    gave_up_at: Option<Instant>,
 }
 
 impl Slot {
@@ -103,6 +104,7 @@ impl Slot {
             started_sent: false,
             stopped: false,
             removed_at: None,
+            gave_up_at: None,
         }
     }
 }
@@ -267,8 +269,15 @@ impl ContainerManager {
     /// runtime: an unknown container is queued for lookup.
     pub fn observe(&self, container: &ContainerRef, _pid: u32) {
         if let Ok(slots) = self.shared.slots.read() {
-            if slots.contains_key(container.id()) {
-                return;
+            // A container given up on is asked again, at most once per
+            // `retry_max`, while its threads keep showing up.
+            if let Some(slot) = slots.get(container.id()) {
+                if slot
+                    .gave_up_at
+                    .is_none_or(|t| t.elapsed() < self.shared.config.retry_max)
+                {
+                    return;
+                }
             }
         }
         self.shared.ensure(container.id(), container.runtime());
@@ -427,7 +436,21 @@ impl Shared {
         let Ok(mut slots) = self.slots.write() else {
             return;
         };
-        if slots.contains_key(id) {
+        if let Some(slot) = slots.get_mut(id) {
+            if slot
+                .gave_up_at
+                .is_some_and(|t| t.elapsed() >= self.config.retry_max)
+            {
+                slot.gave_up_at = None;
+                slot.attempts = 0;
+                slot.state = if slot.info.is_some() {
+                    LookupState::Known
+                } else {
+                    LookupState::Retrying
+                };
+                drop(slots);
+                self.enqueue(id.to_string(), hint);
+            }
             return;
         }
         if !hint.has_api() {
@@ -584,6 +607,7 @@ impl Shared {
                     slot.info = Some(info.clone());
                     slot.state = LookupState::Known;
                     slot.attempts = 0;
+                    slot.gave_up_at = None;
                     if !slot.started_sent {
                         slot.started_sent = true;
                         events.push((LifecycleKind::Started, info.clone()));
@@ -596,6 +620,7 @@ impl Shared {
                     slot.attempts += 1;
                     if slot.attempts > self.config.max_retries {
                         slot.state = LookupState::GaveUp;
+                        slot.gave_up_at = Some(Instant::now());
                         bump(&self.counters.gave_up);
                     } else {
                         slot.state = if slot.info.is_some() {

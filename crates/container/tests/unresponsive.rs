@@ -162,3 +162,29 @@ fn absent_sockets_fail_fast_and_are_counted() {
     assert_eq!(m.drain_lifecycle(&mut out), 1);
     assert_eq!(m.drain_lifecycle(&mut out), 0);
 }
+
+#[test]
+fn given_up_containers_are_asked_again_later() {
+    let m = ContainerManager::new(Config {
+        docker: EngineConfig::with_sockets(["/nonexistent/docker.sock"]),
+        podman: EngineConfig::off(),
+        cri: EngineConfig::off(),
+        max_retries: 0,
+        retry_max: Duration::from_secs(2),
+        ..Config::default()
+    });
+    let r = ContainerRef::new(&"e".repeat(64), Runtime::Docker).unwrap();
+    m.observe(&r, 1);
+    assert!(wait_until(Duration::from_secs(5), || m.state(r.id())
+        == Some(LookupState::GaveUp)));
+    // Within retry_max: no new lookup.
+    m.observe(&r, 1);
+    assert_eq!(m.stats().lookups, 1);
+    std::thread::sleep(Duration::from_millis(2100));
+    m.observe(&r, 1);
+    assert!(
+        wait_until(Duration::from_secs(5), || m.stats().lookups == 2),
+        "{:?}",
+        m.stats()
+    );
+}

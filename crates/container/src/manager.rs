@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::cgroup::{ContainerRef, Runtime};
 use crate::config::Config;
-use crate::cri::{CriClient, CONTAINER_EXITED};
+use crate::cri::{CriClient, CONTAINER_EXITED, CONTAINER_RUNNING};
 use crate::docker::{self, DockerClient, DockerEvent};
 use crate::error::LookupError;
 use crate::info::ContainerInfo;
@@ -833,9 +833,11 @@ fn cri_poller(s: &Shared, index: usize) {
                 Ok(list) => {
                     let mut now_seen = HashMap::new();
                     for c in list {
+                        // CREATED containers wait for their start: the
+                        // Started record promises a running container.
                         if c.state == CONTAINER_EXITED {
                             s.on_stopped(&c.id);
-                        } else {
+                        } else if c.state == CONTAINER_RUNNING {
                             s.on_started_if_new(&c.id, Runtime::Cri);
                         }
                         now_seen.insert(c.id, c.state);

@@ -4,7 +4,7 @@
 # and containerd 1.6 with its CRI plugin (the tests start their own isolated
 # instance; the system service is not needed).
 set -euo pipefail
-apt_install podman runc busybox-static containerd uidmap
+apt_install podman runc busybox-static containerd
 
 # This VM forbids raising rlimits above the hard limit and crun fails in
 # hybrid cgroups: use runc with the cgroupfs manager and no default ulimits.

@@ -131,6 +131,12 @@ pub fn cond(e: &Expr) -> Result<Cond, String> {
         ExprKind::Binary { left, op: o, right } => {
             let field = field_ref(left)?;
             let r = rhs(right)?;
+            // RE2 accepts braces that are not repetitions; Rust's regex
+            // wants them escaped.
+            let r = match (o.op, r) {
+                (CmpOp::Regex, Rhs::Value(v)) => Rhs::Value(peregrine_rules::check::re2_braces(&v)),
+                (_, r) => r,
+            };
             match (o.modifier, r) {
                 (None, r) => Cond::Cmp {
                     field,

@@ -167,6 +167,120 @@ impl ContainerInfo {
     }
 }
 
+impl ContainerInfo {
+    /// Reads the `{"container": {…}}` JSON of a capture's `container`
+    /// event (what libsinsp and [`ContainerInfo::to_falco_json`] write).
+    /// Unknown keys are ignored; `None` when there is no container object.
+    pub fn from_falco_json(text: &str) -> Option<ContainerInfo> {
+        let v: serde_json::Value = serde_json::from_str(text).ok()?;
+        let c = v.get("container")?;
+        let st = |k: &str| c.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+        let bo = |k: &str| c.get(k).and_then(|x| x.as_bool()).unwrap_or(false);
+        let map = |k: &str| -> BTreeMap<String, String> {
+            c.get(k)
+                .and_then(|x| x.as_object())
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let runtime = c.get("type").and_then(|x| x.as_u64()).and_then(|code| {
+            [
+                Runtime::Docker,
+                Runtime::Lxc,
+                Runtime::LibvirtLxc,
+                Runtime::Cri,
+                Runtime::Containerd,
+                Runtime::CriO,
+                Runtime::Podman,
+            ]
+            .into_iter()
+            .find(|r| r.falco_code() as u64 == code)
+        });
+        let mounts = c
+            .get("Mounts")
+            .and_then(|x| x.as_array())
+            .map(|ms| {
+                ms.iter()
+                    .map(|m| Mount {
+                        source: m
+                            .get("Source")
+                            .and_then(|x| x.as_str())
+                            .unwrap_or("")
+                            .into(),
+                        dest: m
+                            .get("Destination")
+                            .and_then(|x| x.as_str())
+                            .unwrap_or("")
+                            .into(),
+                        mode: m.get("Mode").and_then(|x| x.as_str()).unwrap_or("").into(),
+                        rdwr: m.get("RW").and_then(|x| x.as_bool()).unwrap_or(false),
+                        propagation: m
+                            .get("Propagation")
+                            .and_then(|x| x.as_str())
+                            .unwrap_or("")
+                            .into(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let labels = map("labels");
+        let full_id = match st("full_id") {
+            f if !f.is_empty() => f,
+            _ => st("id"),
+        };
+        let pod_name = labels.get("io.kubernetes.pod.name").cloned();
+        let pod = pod_name.map(|name| PodInfo {
+            name,
+            namespace: labels
+                .get("io.kubernetes.pod.namespace")
+                .cloned()
+                .unwrap_or_default(),
+            uid: labels
+                .get("io.kubernetes.pod.uid")
+                .cloned()
+                .unwrap_or_default(),
+            sandbox_id: st("pod_sandbox_id"),
+            labels: map("pod_sandbox_labels"),
+            ip: st("ip"),
+            cni_json: st("cni_json"),
+        });
+        let image = st("image");
+        let (repo, tag) = split_image(&image);
+        Some(ContainerInfo {
+            runtime,
+            name: st("name"),
+            image_repository: match st("imagerepo") {
+                r if !r.is_empty() => r,
+                _ => repo.to_string(),
+            },
+            image_tag: match st("imagetag") {
+                t if !t.is_empty() => t,
+                _ => tag.to_string(),
+            },
+            image_id: st("imageid"),
+            image_digest: st("imagedigest"),
+            privileged: bo("privileged"),
+            mounts,
+            labels,
+            created_ts: c.get("created_time").and_then(|x| x.as_u64()).unwrap_or(0) * 1_000_000_000,
+            ip: st("ip"),
+            user: st("User"),
+            host_pid: bo("host_pid"),
+            host_network: bo("host_network"),
+            host_ipc: bo("host_ipc"),
+            is_pod_sandbox: bo("is_pod_sandbox"),
+            pod,
+            running: true,
+            image,
+            full_id,
+            ..Default::default()
+        })
+    }
+}
+
 pub(crate) fn short(id: &str) -> &str {
     match id.char_indices().nth(SHORT_ID_LEN) {
         Some((pos, _)) => &id[..pos],

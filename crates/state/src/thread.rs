@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use peregrine_container::ContainerRef;
 use rustc_hash::FxHashMap;
 
 use crate::fd::FdTable;
@@ -61,9 +62,9 @@ pub struct Thread {
     pub pidns_init_start_ts: u64,
     /// Timestamp of the last event of this thread (for purging).
     pub last_seen_ts: u64,
-    /// Full container id (64 hex chars) or empty for the host; computed from
-    /// the cgroups by the state's container resolver.
-    pub container_id: Arc<str>,
+    /// The container the thread runs in (from its cgroups), `None` on the
+    /// host.
+    pub container: Option<ContainerRef>,
     /// The thread exited; it is removed after the current event.
     pub dead: bool,
     /// The fd the thread's current event works on (libsinsp's
@@ -115,7 +116,7 @@ impl Thread {
             lastexec_ts: 0,
             pidns_init_start_ts: 0,
             last_seen_ts: 0,
-            container_id: empty,
+            container: None,
             dead: false,
             last_event_fd: -1,
         }
@@ -134,6 +135,17 @@ impl Thread {
     #[inline]
     pub fn is_main(&self) -> bool {
         self.tid == self.pid
+    }
+
+    /// The full container id, empty on the host.
+    #[inline]
+    pub fn container_id(&self) -> &str {
+        self.container.as_ref().map_or("", ContainerRef::id)
+    }
+
+    /// Recomputes the container from the cgroups.
+    pub fn refresh_container(&mut self) {
+        self.container = ContainerRef::from_cgroups(self.cgroups.iter().map(|(_, p)| &**p));
     }
 
     /// `proc.name`, or `None` when unknown.

@@ -6,7 +6,7 @@ use std::io::{self, BufWriter, Write};
 use std::sync::Arc;
 
 use peregrine_alert::{Alert, Priority};
-use peregrine_engine::{Engine, EngineConfig, Pipeline};
+use peregrine_engine::{CaptureContainers, Engine, EngineConfig, Pipeline};
 use peregrine_scap::ScapReader;
 use peregrine_state::StateConfig;
 
@@ -132,6 +132,7 @@ pub fn run(args: &FalcoArgs) -> u8 {
         }
     };
     let mut pipeline = Pipeline::new(engine, reader.tables(), StateConfig::default());
+    pipeline.containers = Box::new(CaptureContainers::default());
     let json = json_output(args);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());

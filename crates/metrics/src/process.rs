@@ -65,11 +65,17 @@ pub fn register(reg: &Registry, version: &str) {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0);
-        out.push((vec![], (now.saturating_sub(start_ns) / 1_000_000_000) as f64));
+        out.push((
+            vec![],
+            (now.saturating_sub(start_ns) / 1_000_000_000) as f64,
+        ));
     });
     if let Ok(rel) = std::fs::read_to_string("/proc/sys/kernel/osrelease") {
-        reg.gauge(names::KERNEL_RELEASE_INFO, &[("kernel_release", rel.trim())])
-            .set(1.0);
+        reg.gauge(
+            names::KERNEL_RELEASE_INFO,
+            &[("kernel_release", rel.trim())],
+        )
+        .set(1.0);
     }
     let cpus = std::thread::available_parallelism()
         .map(|n| n.get())

@@ -24,6 +24,7 @@
 
 pub mod names;
 pub mod process;
+pub mod sha256;
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};

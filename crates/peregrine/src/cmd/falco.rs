@@ -8,6 +8,9 @@ pub fn run(args: &FalcoArgs) -> u8 {
         println!("Peregrine version: {}", env!("CARGO_PKG_VERSION"));
         return 0;
     }
+    if args.config_schema {
+        return super::config_schema::run();
+    }
     if !args.validate.is_empty() {
         return super::validate::run(args);
     }

@@ -32,7 +32,7 @@ pub enum Ty {
 pub enum Effect {
     Used,
     /// Accepted (Falco has it) but it changes nothing here; why.
-    NoEffect(&'static str),
+    Ignored(&'static str),
     /// Peregrine's own key (Falco would warn about it).
     Extension,
 }
@@ -59,7 +59,7 @@ const fn noop(key: &'static str, ty: Ty, doc: &'static str, why: &'static str) -
         key,
         ty,
         doc,
-        effect: Effect::NoEffect(why),
+        effect: Effect::Ignored(why),
     }
 }
 
@@ -547,7 +547,7 @@ fn fields_schema(fields: &[Field]) -> Json {
         if let Json::Object(o) = &mut s {
             let mut doc = fl.doc.to_string();
             match fl.effect {
-                Effect::NoEffect(why) => {
+                Effect::Ignored(why) => {
                     doc.push_str(&format!(" [accepted, no effect in Peregrine: {why}]"))
                 }
                 Effect::Extension => doc.push_str(" [Peregrine extension]"),

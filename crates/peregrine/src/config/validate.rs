@@ -55,7 +55,7 @@ fn check_map(node: &CNode, fields: &[Field], path: &str, c: &mut Checked) {
                 message: "unknown key (ignored)".into(),
             }),
             Some(field) => {
-                if let Effect::NoEffect(why) = field.effect {
+                if let Effect::Ignored(why) = field.effect {
                     c.no_effect.push((p.clone(), why));
                 }
                 check(value, &field.ty, &p, c);

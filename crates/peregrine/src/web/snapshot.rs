@@ -41,7 +41,7 @@ fn label<'a>(s: &'a Sample, key: &str) -> &'a str {
 }
 
 fn num(v: f64) -> FieldValue {
-    if v.fract() == 0.0 && v >= 0.0 && v < 1.8e19 {
+    if v.fract() == 0.0 && (0.0..1.8e19).contains(&v) {
         FieldValue::U64(v as u64)
     } else {
         FieldValue::F64(v)

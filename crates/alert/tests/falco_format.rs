@@ -195,3 +195,57 @@ print(json.dumps(bad))
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[300]");
 }
+
+/// Falco's own expected JSON alerts (regression suite, `time_format_iso_8601`
+/// with tags): rebuilt from their parts, ours are the same documents, with
+/// current Falco's sorted key order.
+#[test]
+fn same_documents_as_falcos_expected_json_alerts() {
+    let Some(path) = peregrine_testkit::conformance(
+        "falco-regression/output_files/single_rule_with_cat_write.json",
+    ) else {
+        return;
+    };
+    let fmt = AlertFormat {
+        time_format_iso_8601: true,
+        ..AlertFormat::json()
+    };
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut n = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let theirs: serde_json::Value = serde_json::from_str(line).unwrap();
+        let ts = theirs["output_fields"]["evt.time.iso8601"]
+            .as_u64()
+            .unwrap();
+        let output = theirs["output"].as_str().unwrap();
+        let message = output.split_once(": Warning ").unwrap().1;
+        let alert = Alert {
+            time_ns: ts,
+            rule: Arc::from(theirs["rule"].as_str().unwrap()),
+            priority: Priority::Warning,
+            source: Arc::from("syscall"),
+            // Deliberately unsorted: Falco prints them sorted.
+            tags: Arc::from(vec![
+                "testing".to_string(),
+                "filesystem".into(),
+                "process".into(),
+            ]),
+            output: message.to_string(),
+            output_fields: vec![(
+                "proc.cmdline".into(),
+                FieldValue::Str(
+                    theirs["output_fields"]["proc.cmdline"]
+                        .as_str()
+                        .unwrap()
+                        .into(),
+                ),
+            )],
+            hostname: Arc::from("test-falco-hostname"),
+        };
+        let ours_line = fmt.format(&alert);
+        let ours: serde_json::Value = serde_json::from_str(&ours_line).unwrap();
+        assert_eq!(ours, theirs, "{ours_line}\n{line}");
+        n += 1;
+    }
+    assert!(n > 0);
+}

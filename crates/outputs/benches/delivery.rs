@@ -77,7 +77,30 @@ fn steady(name: &str, cfg: &OutputsConfig, n: usize, per_sec: u64) {
     outputs.shutdown();
 }
 
+/// Formatting alone (what each alert costs a worker before any I/O).
+fn format_only(n: usize) {
+    let alerts: Vec<Alert> = AlertGenerator::new(3).take(n).collect();
+    for (name, fmt) in [
+        ("json", AlertFormat::json()),
+        ("text", AlertFormat::default()),
+    ] {
+        let t = Instant::now();
+        let mut bytes = 0;
+        for a in &alerts {
+            bytes += fmt.format(a).len();
+        }
+        let dt = t.elapsed();
+        println!(
+            "format {name}: {:.0} ns/alert ({:.0} alerts/s, {} bytes/alert)",
+            dt.as_nanos() as f64 / n as f64,
+            n as f64 / dt.as_secs_f64(),
+            bytes / n
+        );
+    }
+}
+
 fn main() {
+    format_only(200_000);
     let dir = common::temp_dir("bench");
     let mut file = OutputsConfig {
         format: AlertFormat::json(),

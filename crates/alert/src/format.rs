@@ -3,7 +3,7 @@
 //! has its keys sorted) and the internal-message forms of
 //! `falco_outputs::handle_msg` (metrics snapshots, drop alerts).
 
-use crate::json::{write_str, write_value};
+use crate::json::{push_escaped, write_str, write_value};
 use crate::time::{local_offset_secs, write_iso8601, write_rfc3339, write_time_of_day};
 use crate::{Alert, FieldValue, InternalAlert};
 
@@ -78,10 +78,18 @@ impl AlertFormat {
             write_str(out, &alert.output);
         }
         if self.json_include_output_property {
-            out.push_str(",\"output\":");
-            let mut line = String::with_capacity(alert.output.len() + 48);
-            self.write_text_output(alert, &mut line);
-            write_str(out, &line);
+            // The prefix (time, priority) needs no escaping.
+            out.push_str(",\"output\":\"");
+            if self.time_format_iso_8601 {
+                write_iso8601(out, alert.time_ns);
+            } else {
+                write_time_of_day(out, alert.time_ns, local_offset_secs());
+            }
+            out.push_str(": ");
+            out.push_str(alert.priority.as_str());
+            out.push(' ');
+            push_escaped(out, &alert.output);
+            out.push('"');
         }
         if self.json_include_output_fields_property {
             out.push_str(",\"output_fields\":");
@@ -166,16 +174,12 @@ fn sorted_unique<'a>(
     let mut v: Vec<(&str, &FieldValue)> = Vec::with_capacity(fields.len() + 1);
     v.extend(fields.iter().map(|(k, val)| (k.as_str(), val)));
     v.extend(extra);
-    // Stable sort keeps insertion order among equal keys: keep the last.
+    // Stable sort keeps insertion order among equal keys; reversing first
+    // makes dedup (which keeps the first) keep the last written.
+    v.reverse();
     v.sort_by(|a, b| a.0.cmp(b.0));
-    let mut out: Vec<(&str, &FieldValue)> = Vec::with_capacity(v.len());
-    for item in v {
-        match out.last_mut() {
-            Some(last) if last.0 == item.0 => *last = item,
-            _ => out.push(item),
-        }
-    }
-    out
+    v.dedup_by(|a, b| a.0 == b.0);
+    v
 }
 
 fn write_sorted_fields(

@@ -9,6 +9,12 @@ use crate::FieldValue;
 /// Appends `s` as a JSON string literal.
 pub fn write_str(out: &mut String, s: &str) {
     out.push('"');
+    push_escaped(out, s);
+    out.push('"');
+}
+
+/// Appends `s` escaped for the inside of a JSON string literal.
+pub fn push_escaped(out: &mut String, s: &str) {
     let bytes = s.as_bytes();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
@@ -32,7 +38,22 @@ pub fn write_str(out: &mut String, s: &str) {
         start = i + 1;
     }
     out.push_str(&s[start..]);
-    out.push('"');
+}
+
+/// Appends an integer without the formatting machinery.
+pub fn write_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
 }
 
 /// Appends a double the way nlohmann::json prints it: shortest digits that
@@ -91,11 +112,12 @@ pub fn write_value(out: &mut String, v: &FieldValue) {
         FieldValue::Null => out.push_str("null"),
         FieldValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         FieldValue::I64(i) => {
-            let _ = write!(out, "{i}");
+            if *i < 0 {
+                out.push('-');
+            }
+            write_u64(out, i.unsigned_abs());
         }
-        FieldValue::U64(u) => {
-            let _ = write!(out, "{u}");
-        }
+        FieldValue::U64(u) => write_u64(out, *u),
         FieldValue::F64(f) => write_f64(out, *f),
         FieldValue::Str(s) => write_str(out, s),
         FieldValue::List(items) => {
@@ -141,6 +163,11 @@ mod tests {
     fn strings_escape_like_nlohmann() {
         let mut s = String::new();
         write_str(&mut s, "a\"b\\c\n\t\u{1}/é\u{7f}");
+        let mut n = String::new();
+        write_value(&mut n, &FieldValue::I64(i64::MIN));
+        write_value(&mut n, &FieldValue::U64(0));
+        write_value(&mut n, &FieldValue::U64(u64::MAX));
+        assert_eq!(n, "-9223372036854775808018446744073709551615");
         assert_eq!(s, "\"a\\\"b\\\\c\\n\\t\\u0001/é\u{7f}\"");
     }
 }

@@ -249,3 +249,18 @@ fn same_documents_as_falcos_expected_json_alerts() {
     }
     assert!(n > 0);
 }
+
+#[test]
+fn repeated_field_keeps_the_last_value_and_evt_time_is_the_events() {
+    let mut a = sample();
+    a.output_fields = vec![
+        ("k".into(), FieldValue::I64(1)),
+        ("evt.time".into(), FieldValue::Str("12:00".into())),
+        ("k".into(), FieldValue::I64(-2)),
+    ];
+    let line = AlertFormat::json().format(&a);
+    assert!(
+        line.contains("\"output_fields\":{\"evt.time\":1470327477881781949,\"k\":-2}"),
+        "{line}"
+    );
+}

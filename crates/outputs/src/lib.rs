@@ -12,6 +12,12 @@
 //! needs it, in Falco 0.44's exact text or JSON form. [`Outputs::shutdown`]
 //! lets the workers drain their queues until `output_timeout` runs out.
 //!
+//! The HTTP client is `ureq` (blocking, rustls with ring): each output
+//! already has its own thread, so an async runtime would only add weight;
+//! rustls avoids a dependency on the system's OpenSSL, and ureq keeps
+//! connections alive in a pool, supports custom roots, client certificates
+//! and disabling verification, which is all `http_output` needs.
+//!
 //! ```
 //! use peregrine_outputs::{Outputs, OutputsConfig, OutputsEnv};
 //! use peregrine_alert::synthetic::AlertGenerator;

@@ -9,6 +9,9 @@
 
 use std::fmt;
 
+use crate::param::Param;
+use crate::table::{self, Direction, EventInfo};
+
 /// Size of the fixed event header.
 pub const HEADER_LEN: usize = 26;
 
@@ -64,6 +67,13 @@ pub struct RawEvent<'a> {
 }
 
 impl<'a> RawEvent<'a> {
+    /// Parses the event at the start of `buf`, taking the param-length width
+    /// from the event table. Returns the event and the bytes after it.
+    #[inline]
+    pub fn parse(buf: &'a [u8]) -> Result<(RawEvent<'a>, &'a [u8]), EventError> {
+        Self::parse_with(buf, table::is_large_payload)
+    }
+
     /// Parses the event at the start of `buf`. `large_payload` tells whether the
     /// event type uses 32-bit param lengths (see the event table). Returns the
     /// event and the bytes after it.
@@ -94,11 +104,18 @@ impl<'a> RawEvent<'a> {
         }
         let bytes = &buf[..len_us];
         let ev = RawEvent { bytes, len_width };
-        let mut total = lens_end;
-        for i in 0..nparams as usize {
-            total += ev.param_len_unchecked(i) as u64;
-        }
-        if total > len as u64 {
+        // lens_end <= len <= buf.len(), so the slice is in bounds.
+        let lens = &bytes[HEADER_LEN..lens_end as usize];
+        let total: u64 = if len_width == 4 {
+            lens.chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as u64)
+                .sum()
+        } else {
+            lens.chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]) as u64)
+                .sum()
+        };
+        if total + lens_end > len as u64 {
             return Err(EventError::ParamsOverflow { nparams, len });
         }
         Ok((ev, &buf[len_us..]))
@@ -169,13 +186,76 @@ impl<'a> RawEvent<'a> {
         self.bytes.get(off..off + l)
     }
 
+    /// The table entry for this event's type (`None` past the table).
+    #[inline]
+    pub fn info(&self) -> Option<&'static EventInfo> {
+        table::event_info(self.event_type())
+    }
+
+    #[inline]
+    pub fn direction(&self) -> Direction {
+        table::direction(self.event_type())
+    }
+
+    /// `evt.type`: the table name, or for generic events the syscall name
+    /// their `ID` param carries.
+    pub fn type_name(&self) -> &'static str {
+        let ty = self.event_type();
+        if ty == table::PPME_GENERIC_E || ty == table::PPME_GENERIC_X {
+            let id = self
+                .param(0)
+                .filter(|p| p.len() == 2)
+                .map(|p| u16::from_le_bytes([p[0], p[1]]));
+            return match id.and_then(table::syscall_name) {
+                Some(n) => n,
+                None => "unknown",
+            };
+        }
+        match self.info() {
+            Some(i) => i.name,
+            None => "unknown",
+        }
+    }
+
+    /// Param `i` with its table description. `None` past `nparams` or past
+    /// the table's params (a newer producer appended params we do not know).
+    #[inline]
+    pub fn typed_param(&self, i: usize) -> Option<Param<'a>> {
+        let info = self.info()?.params.get(i)?;
+        let bytes = self.param(i)?;
+        Some(Param {
+            index: i,
+            info,
+            bytes,
+        })
+    }
+
+    /// The param named `name` (first match), if the event carries it.
+    pub fn param_by_name(&self, name: &str) -> Option<Param<'a>> {
+        let i = self.info()?.param_index(name)?;
+        self.typed_param(i)
+    }
+
+    /// Params that both the event carries and the table describes, in order.
+    pub fn typed_params(&self) -> impl Iterator<Item = Param<'a>> + 'a {
+        let infos: &'static [crate::table::ParamInfo] = match self.info() {
+            Some(i) => i.params,
+            None => &[],
+        };
+        self.params()
+            .zip(infos.iter())
+            .enumerate()
+            .map(|(index, (bytes, info))| Param { index, info, bytes })
+    }
+
     /// Iterates over all params in order.
     pub fn params(&self) -> ParamIter<'a> {
         let n = self.nparams() as usize;
+        let lens_end = HEADER_LEN + n * self.len_width as usize;
         ParamIter {
-            ev: *self,
-            i: 0,
-            off: HEADER_LEN + n * self.len_width as usize,
+            lens: self.bytes.get(HEADER_LEN..lens_end).unwrap_or(&[]),
+            data: self.bytes.get(lens_end..).unwrap_or(&[]),
+            wide: self.len_width == 4,
         }
     }
 }
@@ -192,22 +272,30 @@ impl fmt::Debug for RawEvent<'_> {
     }
 }
 
+/// Iterator over an event's params (see [`RawEvent::params`]).
 pub struct ParamIter<'a> {
-    ev: RawEvent<'a>,
-    i: usize,
-    off: usize,
+    /// Remaining entries of the length array.
+    lens: &'a [u8],
+    /// Remaining param bytes.
+    data: &'a [u8],
+    wide: bool,
 }
 
 impl<'a> Iterator for ParamIter<'a> {
     type Item = &'a [u8];
+    #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
-        if self.i >= self.ev.nparams() as usize {
-            return None;
-        }
-        let l = self.ev.param_len_unchecked(self.i) as usize;
-        let p = self.ev.bytes.get(self.off..self.off + l)?;
-        self.i += 1;
-        self.off += l;
+        let l = if self.wide {
+            let (h, t) = self.lens.split_first_chunk::<4>()?;
+            self.lens = t;
+            u32::from_le_bytes(*h) as usize
+        } else {
+            let (h, t) = self.lens.split_first_chunk::<2>()?;
+            self.lens = t;
+            u16::from_le_bytes(*h) as usize
+        };
+        let (p, rest) = self.data.split_at_checked(l)?;
+        self.data = rest;
         Some(p)
     }
 }

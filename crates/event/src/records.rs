@@ -115,6 +115,7 @@ impl FdKind {
 
 /// What an fd points to; the address forms keep network byte order out of the
 /// way (addresses as host-order integers / byte arrays, ports as numbers).
+/// An IPv4 address `a.b.c.d` is the integer `u32::from_be_bytes([a, b, c, d])`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum FdTarget {
     #[default]
@@ -160,6 +161,8 @@ pub struct FdRecord {
     /// Open flags (`PPM_O_*`) where known.
     pub flags: u32,
     pub target: FdTarget,
+    /// Device number of a regular file (scap `FILE_V2` fds), 0 when unknown.
+    pub dev: u32,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -184,10 +187,13 @@ pub struct GroupRecord {
 pub struct MachineInfo {
     pub num_cpus: u32,
     pub memory_size_bytes: u64,
+    /// Not carried by scap files (always 0 from them).
     pub max_event_size: u64,
     pub hostname: String,
     pub boot_time_ns: u64,
     pub flags: u64,
+    /// Highest pid number on the machine (scap machine-info `max_pid`).
+    pub max_pid: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -116,9 +116,14 @@ pub struct EventsArgs {
     /// Output format with %fields; a leading `*` prints events with missing fields.
     #[arg(short = 'p', value_name = "FORMAT")]
     pub format: Option<String>,
-    /// Write matching events to this capture file instead of printing them.
+    /// Write matching events to this capture file instead of printing them
+    /// (gzip-compressed when OUT ends in `.gz`).
     #[arg(short = 'w', value_name = "OUT")]
     pub write: Option<String>,
+    /// Also print internal events (procinfo, old container metadata), which
+    /// sysdig numbers but hides.
+    #[arg(long = "internal")]
+    pub internal: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,0 +1,79 @@
+//! Source → state → engine for one event: the glue every front end (replay,
+//! live, `peregrine events`) shares.
+
+use peregrine_alert::Alert;
+use peregrine_event::{RawEvent, SourcedEvent, Tables};
+use peregrine_state::{Folded, Folder, State, StateConfig};
+
+use crate::engine::{Engine, EventInput};
+use crate::fields::{ContainerLookup, NoContainers};
+
+/// Runs events through state and rules the way current Falco does: enter
+/// events are folded into their exits and never evaluated.
+pub struct Pipeline {
+    pub folder: Folder,
+    pub state: State,
+    pub engine: Engine,
+    pub containers: Box<dyn ContainerLookup>,
+    /// Events seen (every kind) and evaluated (exit side).
+    pub events_seen: u64,
+}
+
+impl Pipeline {
+    pub fn new(engine: Engine, tables: &Tables, config: StateConfig) -> Pipeline {
+        Pipeline {
+            folder: Folder::new(),
+            state: State::new(config, tables),
+            engine,
+            containers: Box::new(NoContainers),
+            events_seen: 0,
+        }
+    }
+
+    pub fn on_event(&mut self, ev: &SourcedEvent<'_>, on_alert: &mut dyn FnMut(Alert)) {
+        self.events_seen += 1;
+        let Pipeline {
+            folder,
+            state,
+            engine,
+            containers,
+            ..
+        } = self;
+        let e = match folder.fold(ev.event) {
+            Folded::Enter => return,
+            Folded::AsIs(e) | Folded::Rebuilt(e) => e,
+        };
+        state.update(&e);
+        let input = EventInput {
+            ev: &e,
+            num: ev.num,
+            cpu: ev.cpu,
+            enter_ts: 0,
+        };
+        engine.process(&input, state, containers.as_ref(), on_alert);
+    }
+}
+
+/// State kept the way sysdig shows a capture: every event, enter and exit,
+/// updates state (exits through their folded form) and is shown as is.
+pub struct RawView {
+    pub folder: Folder,
+    pub state: State,
+}
+
+impl RawView {
+    pub fn new(tables: &Tables, config: StateConfig) -> RawView {
+        RawView {
+            folder: Folder::new(),
+            state: State::new(config, tables),
+        }
+    }
+
+    /// Applies `raw` to state; afterwards fields of `raw` can be read.
+    pub fn observe(&mut self, raw: &RawEvent<'_>) {
+        match self.folder.fold(*raw) {
+            Folded::Enter => self.state.update(raw),
+            Folded::AsIs(e) | Folded::Rebuilt(e) => self.state.update(&e),
+        }
+    }
+}

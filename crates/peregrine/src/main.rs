@@ -5,6 +5,8 @@ mod cli;
 mod cmd;
 #[allow(dead_code)]
 mod config;
+#[allow(dead_code)]
+mod web;
 
 use std::process::ExitCode;
 

@@ -15,6 +15,9 @@ pub fn run(args: &FalcoArgs) -> u8 {
     if args.rule_schema {
         return super::list::rule_schema();
     }
+    if args.config_schema {
+        return super::config_schema::run();
+    }
     if !args.validate.is_empty() {
         return super::validate::run(args);
     }

@@ -2,6 +2,7 @@
 //! validation, listings, replay or live detection.
 
 use crate::cli::FalcoArgs;
+use crate::config::EngineKind;
 
 pub fn run(args: &FalcoArgs) -> u8 {
     if args.version {
@@ -27,8 +28,15 @@ pub fn run(args: &FalcoArgs) -> u8 {
     if args.list_rules || args.describe_rule.is_some() {
         return super::list::rules(args);
     }
-    if args.capture_file.is_some() {
-        return super::replay::run(args);
+    let loaded = match crate::app::load_config(args) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("peregrine: {e}");
+            return 1;
+        }
+    };
+    if args.capture_file.is_some() || loaded.config.engine.kind == EngineKind::Replay {
+        return super::replay::run(args, &loaded);
     }
-    super::live::run(args)
+    super::live::run(args, &loaded)
 }

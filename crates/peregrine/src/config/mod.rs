@@ -134,8 +134,16 @@ fn parse_file(path: &Path) -> Result<(CNode, String), ConfigError> {
         path: path.to_path_buf(),
         message: "not UTF-8".into(),
     })?;
+    Ok((parse_text(&text, path)?, sha))
+}
+
+/// The configuration shipped with Peregrine (the repository's
+/// `peregrine.yaml`), used when no config file is found.
+pub const BUILTIN_CONFIG: &str = include_str!("../../../../peregrine.yaml");
+
+fn parse_text(text: &str, path: &Path) -> Result<CNode, ConfigError> {
     let source: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
-    let docs = peregrine_yaml::parse(&text).map_err(|e| ConfigError::Yaml {
+    let docs = peregrine_yaml::parse(text).map_err(|e| ConfigError::Yaml {
         path: path.to_path_buf(),
         line: e.mark.line,
         column: e.mark.column,
@@ -162,7 +170,7 @@ fn parse_file(path: &Path) -> Result<(CNode, String), ConfigError> {
             n
         }
     };
-    Ok((root, sha))
+    Ok(root)
 }
 
 /// `config_files` entries as (path, strategy).
@@ -239,14 +247,10 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigError> {
         }
         None => {
             notices.push(format!(
-                "no config file found ({}); using defaults",
+                "no config file found ({}); using the built-in configuration",
                 DEFAULT_PATHS.join(", ")
             ));
-            CNode::empty_map(Origin {
-                source: Arc::from("<defaults>"),
-                line: 0,
-                column: 0,
-            })
+            parse_text(BUILTIN_CONFIG, Path::new("<built-in peregrine.yaml>"))?
         }
     };
     // `-o config_files…` first, so their includes are merged too.

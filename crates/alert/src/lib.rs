@@ -1,6 +1,26 @@
 //! Alerts: what a rule match becomes, and its Falco text and JSON forms.
 //! Stage: **alert**. The engine builds [`Alert`]s; outputs only format and
 //! deliver them.
+//!
+//! [`AlertFormat`] renders an alert exactly as Falco 0.44 prints it: the text
+//! line `HH:MM:SS.nnnnnnnnn: Priority output`, or the JSON document with
+//! nlohmann's sorted keys (`hostname`, `message`, `output`, `output_fields`,
+//! `priority`, `rule`, `source`, `tags`, `time`).
+//!
+//! ```
+//! use peregrine_alert::{AlertFormat, synthetic::AlertGenerator};
+//! let alert = AlertGenerator::new(7).next_alert();
+//! let line = AlertFormat::json().format(&alert);
+//! assert!(line.starts_with("{\"hostname\":\"test-host\",\"output\":"));
+//! assert!(line.ends_with("Z\"}"));
+//! ```
+
+mod format;
+pub mod json;
+pub mod synthetic;
+pub mod time;
+
+pub use format::AlertFormat;
 
 use std::fmt;
 use std::str::FromStr;
@@ -111,6 +131,18 @@ pub struct Alert {
     /// The rendered output template.
     pub output: String,
     /// Fields of the template (and extra fields), in Falco's order.
+    pub output_fields: Vec<(String, FieldValue)>,
+    pub hostname: Arc<str>,
+}
+
+/// A message Peregrine itself raises (metrics snapshots, drop notices):
+/// Falco's `handle_msg`, rendered with `source: internal` and no tags.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InternalAlert {
+    pub time_ns: u64,
+    pub rule: String,
+    pub priority: Priority,
+    pub output: String,
     pub output_fields: Vec<(String, FieldValue)>,
     pub hostname: Arc<str>,
 }

@@ -38,6 +38,6 @@ pub mod value;
 
 pub use compile::{event_types, TypeSet};
 pub use engine::{CompileError, Engine, EngineConfig, EventInput, RuleCount, RuleInput};
-pub use fields::{ContainerLookup, ContainerMeta, NoContainers};
+pub use fields::{CaptureContainers, ContainerLookup, NoContainers};
 pub use output::OutputPart;
 pub use pipeline::{Pipeline, RawView};

@@ -1,12 +1,35 @@
 //! Source → state → engine for one event: the glue every front end (replay,
 //! live, `peregrine events`) shares.
 
+use std::sync::OnceLock;
+
 use peregrine_alert::Alert;
+use peregrine_event::table::{self, PPME_CONTAINER_JSON_2_E, PPME_CONTAINER_JSON_E};
 use peregrine_event::{RawEvent, SourcedEvent, Tables};
 use peregrine_state::{Folded, Folder, State, StateConfig};
 
 use crate::engine::{Engine, EventInput};
 use crate::fields::{ContainerLookup, NoContainers};
+
+/// Event types after which a thread may be in a container we have not
+/// seen: clone/fork/exec exits.
+fn starts_process(ty: u16) -> bool {
+    static TABLE: OnceLock<Vec<bool>> = OnceLock::new();
+    let t = TABLE.get_or_init(|| {
+        (0..table::EVENT_MAX as u16)
+            .map(|t| {
+                table::direction(t) == table::Direction::Exit
+                    && table::event_info(t).is_some_and(|i| {
+                        matches!(
+                            i.name,
+                            "clone" | "clone3" | "fork" | "vfork" | "execve" | "execveat"
+                        )
+                    })
+            })
+            .collect()
+    });
+    t.get(ty as usize).copied().unwrap_or(false)
+}
 
 /// Runs events through state and rules the way current Falco does: enter
 /// events are folded into their exits and never evaluated.
@@ -39,11 +62,36 @@ impl Pipeline {
             containers,
             ..
         } = self;
+        let ty = ev.event.event_type();
+        if ty == PPME_CONTAINER_JSON_E || ty == PPME_CONTAINER_JSON_2_E {
+            if let Some(json) = ev.event.param(0) {
+                containers.on_container_event(json);
+            }
+        }
         let e = match folder.fold(ev.event) {
-            Folded::Enter => return,
+            // Captures from drivers that still emit enter events: Falco's
+            // rules meet them too (a rule without `evt.dir` counts both).
+            Folded::Enter => {
+                state.update(&ev.event);
+                let input = EventInput {
+                    ev: &ev.event,
+                    num: ev.num,
+                    cpu: ev.cpu,
+                    enter_ts: 0,
+                };
+                engine.process(&input, state, containers.as_ref(), on_alert);
+                return;
+            }
             Folded::AsIs(e) | Folded::Rebuilt(e) => e,
         };
         state.update(&e);
+        if starts_process(e.event_type()) {
+            if let Some(t) = state.thread(e.tid() as i64) {
+                if let Some(c) = &t.container {
+                    containers.observe(c, t.pid.max(0) as u32);
+                }
+            }
+        }
         let input = EventInput {
             ev: &e,
             num: ev.num,

@@ -248,6 +248,19 @@ impl<'a> RawEvent<'a> {
             .map(|(index, (bytes, info))| Param { index, info, bytes })
     }
 
+    /// `(offset, len)` of every param within [`RawEvent::as_bytes`], in one
+    /// pass over the length array (for callers that index params often).
+    pub fn param_spans(&self, out: &mut Vec<(u32, u32)>) {
+        out.clear();
+        let n = self.nparams() as usize;
+        let mut off = HEADER_LEN + n * self.len_width as usize;
+        for i in 0..n {
+            let l = self.param_len_unchecked(i) as usize;
+            out.push((off as u32, l as u32));
+            off += l;
+        }
+    }
+
     /// Iterates over all params in order.
     pub fn params(&self) -> ParamIter<'a> {
         let n = self.nparams() as usize;

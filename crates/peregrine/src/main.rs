@@ -1,10 +1,13 @@
 //! `peregrine`: thin glue between the command line, the config file and the
 //! pipeline crates. Only this crate knows about either.
 
+mod app;
 mod cli;
 mod cmd;
 #[allow(dead_code)]
 mod config;
+#[allow(dead_code)]
+mod web;
 
 use std::process::ExitCode;
 

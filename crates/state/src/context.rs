@@ -41,7 +41,7 @@ impl ArgContext for State {
         let cid = self
             .threads
             .get(tid as i64)
-            .map_or("", |t| &*t.container_id);
+            .map_or("", |t| t.container_id());
         self.users.user(cid, uid).map(|u| &*u.name)
     }
 
@@ -49,7 +49,7 @@ impl ArgContext for State {
         let cid = self
             .threads
             .get(tid as i64)
-            .map_or("", |t| &*t.container_id);
+            .map_or("", |t| t.container_id());
         self.users.group(cid, gid).map(|g| &*g.name)
     }
 

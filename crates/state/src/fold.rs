@@ -68,6 +68,10 @@ pub struct Folder {
     /// a thread's buffer has grown to its largest enter event.
     enters: FxHashMap<u64, Vec<u8>>,
     scratch: Vec<u8>,
+    /// Param plans per (exit type, enter type), computed once.
+    plans: FxHashMap<(u16, u16), Box<[Src]>>,
+    exit_spans: Vec<(u32, u32)>,
+    enter_spans: Vec<(u32, u32)>,
     pub stats: FoldStats,
 }
 
@@ -142,36 +146,91 @@ impl Folder {
             self.stats.exits_without_enter += 1;
         }
         self.stats.exits_rebuilt += 1;
-        // Only old captures take this path; the small slice vector is the
-        // one allocation, the bytes themselves are borrowed.
-        let mut data: Vec<&[u8]> = Vec::with_capacity(newest_info.params.len());
-        for p in newest_info.params {
-            let from_exit = info
-                .param_index(p.name)
-                .and_then(|i| ev.param(i))
-                .filter(|b| !b.is_empty());
-            let bytes = from_exit
-                .or_else(|| {
-                    let e = enter?;
-                    let ei = e.info()?;
-                    e.param(ei.param_index(p.name)?)
-                })
-                .unwrap_or(&[]);
-            data.push(bytes);
+        let enter_ty = enter.map_or(u16::MAX, |e| e.event_type());
+        let plan = self
+            .plans
+            .entry((ev.event_type(), enter_ty))
+            .or_insert_with(|| plan(info, enter.and_then(|e| e.info()), newest_info));
+        ev.param_spans(&mut self.exit_spans);
+        match enter {
+            Some(e) => e.param_spans(&mut self.enter_spans),
+            None => self.enter_spans.clear(),
         }
-        self.scratch.clear();
-        raw::encode_event(
-            &mut self.scratch,
-            ev.ts(),
-            ev.tid(),
-            newest,
-            newest_info.is_large_payload(),
-            &data,
-        );
-        drop(data);
+        let (xb, xs) = (ev.as_bytes(), &self.exit_spans);
+        let (nb, ns) = (enter.map_or(&[][..], |e| e.as_bytes()), &self.enter_spans);
+        let span = |bytes: &'a [u8], spans: &[(u32, u32)], i: u8| -> &'a [u8] {
+            spans
+                .get(i as usize)
+                .map_or(&[][..], |&(o, l)| &bytes[o as usize..(o + l) as usize])
+        };
+        let pick = |src: Src| -> &[u8] {
+            match src {
+                Src::Exit(i) => span(xb, xs, i),
+                Src::Enter(i) => span(nb, ns, i),
+                Src::ExitOrEnter(x, n) => match span(xb, xs, x) {
+                    b if !b.is_empty() => b,
+                    _ => span(nb, ns, n),
+                },
+                Src::None => &[],
+            }
+        };
+        // Encode in place: header, lengths, then the params.
+        let large = newest_info.is_large_payload();
+        let width = if large { 4 } else { 2 };
+        let body: usize = plan.iter().map(|s| pick(*s).len()).sum();
+        let len = raw::HEADER_LEN + plan.len() * width + body;
+        let out = &mut self.scratch;
+        out.clear();
+        out.extend_from_slice(&ev.ts().to_le_bytes());
+        out.extend_from_slice(&ev.tid().to_le_bytes());
+        out.extend_from_slice(&(len as u32).to_le_bytes());
+        out.extend_from_slice(&newest.to_le_bytes());
+        out.extend_from_slice(&(plan.len() as u32).to_le_bytes());
+        for s in plan.iter() {
+            let l = pick(*s).len();
+            if large {
+                out.extend_from_slice(&(l as u32).to_le_bytes());
+            } else {
+                out.extend_from_slice(&(l as u16).to_le_bytes());
+            }
+        }
+        for s in plan.iter() {
+            out.extend_from_slice(pick(*s));
+        }
         match RawEvent::parse(&self.scratch) {
             Ok((rebuilt, _)) => Folded::Rebuilt(rebuilt),
             Err(_) => Folded::AsIs(ev),
         }
     }
+}
+
+/// Where each param of the newest exit layout comes from.
+#[derive(Debug, Clone, Copy)]
+enum Src {
+    Exit(u8),
+    Enter(u8),
+    /// The exit's param unless empty, else the enter's.
+    ExitOrEnter(u8, u8),
+    None,
+}
+
+fn plan(
+    exit: &table::EventInfo,
+    enter: Option<&table::EventInfo>,
+    newest: &table::EventInfo,
+) -> Box<[Src]> {
+    newest
+        .params
+        .iter()
+        .map(|p| {
+            let x = exit.param_index(p.name).map(|i| i as u8);
+            let n = enter.and_then(|e| e.param_index(p.name)).map(|i| i as u8);
+            match (x, n) {
+                (Some(x), Some(n)) => Src::ExitOrEnter(x, n),
+                (Some(x), None) => Src::Exit(x),
+                (None, Some(n)) => Src::Enter(n),
+                (None, None) => Src::None,
+            }
+        })
+        .collect()
 }

@@ -671,7 +671,7 @@ fn make_child(s: &mut State, ev: &RawEvent<'_>, child: i64, parent: i64, flags: 
         let new = cgroups(cg);
         if new != t.cgroups {
             t.cgroups = new;
-            t.container_id = Arc::from("");
+            t.refresh_container();
         }
     }
     t.pidns_init_start_ts = ev.uint(P::PIDNS_INIT_START_TS).unwrap_or(s.boot_ts);
@@ -769,7 +769,7 @@ fn on_execve(s: &mut State, ev: &RawEvent<'_>) {
                 if changed {
                     t.cgroups = new;
                 }
-                changed || t.container_id.is_empty()
+                changed
             }
             None => false,
         };
@@ -819,11 +819,8 @@ fn on_execve(s: &mut State, ev: &RawEvent<'_>) {
         }
     }
     if resolver_needed {
-        if let (Some(r), Some(t)) = (
-            &s.config.container_resolver,
-            s.threads.threads.get_mut(&tid),
-        ) {
-            t.container_id = r(&t.cgroups);
+        if let Some(t) = s.threads.get_mut(tid) {
+            t.refresh_container();
         }
     }
     let Some(key) = s.threads.get(tid).map(Thread::process_key) else {

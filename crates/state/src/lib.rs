@@ -37,8 +37,6 @@ mod seed;
 pub mod thread;
 pub mod users;
 
-use std::sync::Arc;
-
 use peregrine_event::table::{self, EVENT_MAX};
 use peregrine_event::{RawEvent, Tables};
 
@@ -46,9 +44,6 @@ pub use fd::{Fd, FdTable, Role, SockAddrs, L4};
 pub use fold::{Folded, Folder};
 pub use thread::{Process, Thread, ThreadTable};
 pub use users::{Group, User, Users};
-
-/// Computes a container id (full, or empty for the host) from cgroups.
-pub type ContainerResolver = Box<dyn Fn(&[(Box<str>, Box<str>)]) -> Arc<str> + Send>;
 
 /// Reads a thread the state has never seen (live: from /proc).
 pub type ThreadLookup =
@@ -59,7 +54,6 @@ pub struct StateConfig {
     pub max_threads: usize,
     /// Most fds kept per process.
     pub max_fds_per_process: usize,
-    pub container_resolver: Option<ContainerResolver>,
     pub thread_lookup: Option<ThreadLookup>,
 }
 
@@ -68,7 +62,6 @@ impl Default for StateConfig {
         StateConfig {
             max_threads: 262_144,
             max_fds_per_process: 4096,
-            container_resolver: None,
             thread_lookup: None,
         }
     }
@@ -187,14 +180,8 @@ fn event_fd(ev: &RawEvent<'_>) -> i64 {
             return -1;
         }
         // Two-fd syscalls point at the second fd, like libsinsp.
-        if let Some(fd2) = info
-            .param_index("fd2")
-            .and_then(|i| ev.typed_param(i))
-            .and_then(|p| p.as_i64())
-        {
-            return fd2;
-        }
-        return res;
+        use params::ParamsExt;
+        return ev.int(params::P::FD2).unwrap_or(res);
     }
     if info.flags & (EF_USES_FD | EF_DESTROYS_FD) == 0 {
         return -1;
@@ -311,11 +298,11 @@ impl State {
     }
 
     pub fn user(&self, t: &Thread) -> Option<&User> {
-        self.users.user(&t.container_id, t.uid)
+        self.users.user(t.container_id(), t.uid)
     }
 
     pub fn group(&self, t: &Thread) -> Option<&Group> {
-        self.users.group(&t.container_id, t.gid)
+        self.users.group(t.container_id(), t.gid)
     }
 
     /// Applies one event. Enter events other than `procexit` change nothing
@@ -420,10 +407,8 @@ impl State {
             self.stats.threads_dropped += 1;
             return false;
         }
-        if t.container_id.is_empty() && !t.cgroups.is_empty() {
-            if let Some(r) = &self.config.container_resolver {
-                t.container_id = r(&t.cgroups);
-            }
+        if t.container.is_none() && !t.cgroups.is_empty() {
+            t.refresh_container();
         }
         self.threads.insert(t);
         self.stats.threads_added += 1;

@@ -68,6 +68,30 @@ pub fn index(event_type: u16, p: P) -> Option<usize> {
     (i != NONE).then_some(i as usize)
 }
 
+/// Index of the param an fd-using event names its fd by: `fd`, else its
+/// first fd-typed param. Precomputed per event type.
+pub fn fd_param_index(event_type: u16) -> Option<usize> {
+    static TABLE: OnceLock<Vec<u8>> = OnceLock::new();
+    let t = TABLE.get_or_init(|| {
+        (0..EVENT_MAX as u16)
+            .map(|t| {
+                let Some(info) = table::event_info(t) else {
+                    return NONE;
+                };
+                info.param_index("fd")
+                    .or_else(|| {
+                        info.params.iter().position(|p| {
+                            matches!(p.ty, table::ParamType::Fd | table::ParamType::Fd32)
+                        })
+                    })
+                    .map_or(NONE, |i| i as u8)
+            })
+            .collect()
+    });
+    let i = *t.get(event_type as usize)?;
+    (i != NONE).then_some(i as usize)
+}
+
 /// Typed-access helpers over a [`RawEvent`] by [`P`] name.
 pub trait ParamsExt<'a> {
     fn p(&self, p: P) -> Option<Param<'a>>;

@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use peregrine_container::ContainerRef;
 use rustc_hash::FxHashMap;
 
 use crate::fd::FdTable;
@@ -61,9 +62,9 @@ pub struct Thread {
     pub pidns_init_start_ts: u64,
     /// Timestamp of the last event of this thread (for purging).
     pub last_seen_ts: u64,
-    /// Full container id (64 hex chars) or empty for the host; computed from
-    /// the cgroups by the state's container resolver.
-    pub container_id: Arc<str>,
+    /// The container the thread runs in (from its cgroups), `None` on the
+    /// host.
+    pub container: Option<ContainerRef>,
     /// The thread exited; it is removed after the current event.
     pub dead: bool,
     /// The fd the thread's current event works on (libsinsp's
@@ -115,7 +116,7 @@ impl Thread {
             lastexec_ts: 0,
             pidns_init_start_ts: 0,
             last_seen_ts: 0,
-            container_id: empty,
+            container: None,
             dead: false,
             last_event_fd: -1,
         }
@@ -136,6 +137,17 @@ impl Thread {
         self.tid == self.pid
     }
 
+    /// The full container id, empty on the host.
+    #[inline]
+    pub fn container_id(&self) -> &str {
+        self.container.as_ref().map_or("", ContainerRef::id)
+    }
+
+    /// Recomputes the container from the cgroups.
+    pub fn refresh_container(&mut self) {
+        self.container = ContainerRef::from_cgroups(self.cgroups.iter().map(|(_, p)| &**p));
+    }
+
     /// `proc.name`, or `None` when unknown.
     pub fn name(&self) -> Option<&str> {
         self.comm.as_deref()
@@ -151,33 +163,39 @@ pub struct Process {
     pub nthreads: u32,
 }
 
+/// Threads live densely in a vector; a small map from tid to slot keeps
+/// the per-event lookup in cache (the map's entries are 16 bytes, a thread
+/// is a few hundred).
 #[derive(Debug, Default)]
 pub struct ThreadTable {
-    pub(crate) threads: FxHashMap<i64, Thread>,
+    index: FxHashMap<i64, u32>,
+    slots: Vec<Thread>,
     pub(crate) procs: FxHashMap<i64, Process>,
 }
 
 impl ThreadTable {
     #[inline]
     pub fn get(&self, tid: i64) -> Option<&Thread> {
-        self.threads.get(&tid)
+        let i = *self.index.get(&tid)?;
+        self.slots.get(i as usize)
     }
 
     #[inline]
     pub fn get_mut(&mut self, tid: i64) -> Option<&mut Thread> {
-        self.threads.get_mut(&tid)
+        let i = *self.index.get(&tid)?;
+        self.slots.get_mut(i as usize)
     }
 
     pub fn len(&self) -> usize {
-        self.threads.len()
+        self.slots.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.threads.is_empty()
+        self.slots.is_empty()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Thread> {
-        self.threads.values()
+        self.slots.iter()
     }
 
     /// The process (fds, cwd) of a thread.
@@ -200,7 +218,7 @@ impl ThreadTable {
         if t.ptid <= 0 || t.ptid == t.tid {
             return None;
         }
-        self.threads.get(&t.ptid)
+        self.get(t.ptid)
     }
 
     /// The main thread of the thread's process (itself for main threads).
@@ -208,7 +226,7 @@ impl ThreadTable {
         if t.is_main() || t.pid <= 0 {
             return t;
         }
-        self.threads.get(&t.pid).unwrap_or(t)
+        self.get(t.pid).unwrap_or(t)
     }
 
     /// Ancestors, nearest first, bounded so a loop in bad data cannot spin.
@@ -223,9 +241,16 @@ impl ThreadTable {
     /// Inserts a thread, accounting it in its process.
     pub(crate) fn insert(&mut self, t: Thread) {
         let key = t.process_key();
-        if let Some(old) = self.threads.insert(t.tid, t) {
-            if let Some(p) = self.procs.get_mut(&old.process_key()) {
-                p.nthreads = p.nthreads.saturating_sub(1);
+        match self.index.get(&t.tid) {
+            Some(&i) => {
+                let old = std::mem::replace(&mut self.slots[i as usize], t);
+                if let Some(p) = self.procs.get_mut(&old.process_key()) {
+                    p.nthreads = p.nthreads.saturating_sub(1);
+                }
+            }
+            None => {
+                self.index.insert(t.tid, self.slots.len() as u32);
+                self.slots.push(t);
             }
         }
         self.procs.entry(key).or_default().nthreads += 1;
@@ -253,7 +278,11 @@ impl ThreadTable {
 
     /// Removes a thread; the process goes with its last thread.
     pub(crate) fn remove(&mut self, tid: i64) -> Option<Thread> {
-        let t = self.threads.remove(&tid)?;
+        let i = self.index.remove(&tid)? as usize;
+        let t = self.slots.swap_remove(i);
+        if let Some(moved) = self.slots.get(i) {
+            self.index.insert(moved.tid, i as u32);
+        }
         let key = t.process_key();
         if let Some(p) = self.procs.get_mut(&key) {
             p.nthreads = p.nthreads.saturating_sub(1);

@@ -335,3 +335,111 @@ mod tests {
         assert!(err.mark.line >= 1, "{err}");
     }
 }
+
+/// Like [`parse`], but also accepts what yaml-cpp (Falco's YAML library)
+/// accepts and yaml-rust2 refuses: lines inside a flow collection (`[ … ]`,
+/// `{ … }`) indented less than the enclosing block, such as a closing `]`
+/// at the key's column. Marks still point into `src` as written.
+pub fn parse_lenient(src: &str) -> Result<Vec<Node>, YamlError> {
+    const MAX_FIXES: usize = 4096;
+    let first = match parse(src) {
+        Ok(docs) => return Ok(docs),
+        Err(e) => e,
+    };
+    // Spaces inserted at the start of (1-based) lines.
+    let mut inserted: Vec<(usize, usize)> = Vec::new();
+    let mut text = src.to_string();
+    for _ in 0..MAX_FIXES {
+        let err = match parse(&text) {
+            Ok(mut docs) => {
+                for d in &mut docs {
+                    unshift_marks(d, &inserted);
+                }
+                return Ok(docs);
+            }
+            Err(e) => e,
+        };
+        if err.message != "invalid indentation" || !inside_flow(&text, err.mark.line) {
+            return Err(first);
+        }
+        let Some(start) = line_start(&text, err.mark.line) else {
+            return Err(first);
+        };
+        text.insert(start, ' ');
+        match inserted.iter_mut().find(|(l, _)| *l == err.mark.line) {
+            Some((_, n)) if *n >= 64 => return Err(first),
+            Some((_, n)) => *n += 1,
+            None => inserted.push((err.mark.line, 1)),
+        }
+    }
+    Err(first)
+}
+
+fn line_start(text: &str, line: usize) -> Option<usize> {
+    if line <= 1 {
+        return Some(0);
+    }
+    text.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1)
+}
+
+/// Whether `line` looks like part of a flow collection: it starts with a
+/// closing `]`/`}`, or the previous non-blank, non-comment line leaves a
+/// collection open (ends with `[`, `{` or `,`).
+fn inside_flow(text: &str, line: usize) -> bool {
+    let this = text
+        .lines()
+        .nth(line.saturating_sub(1))
+        .unwrap_or("")
+        .trim_start();
+    if this.starts_with(']') || this.starts_with('}') {
+        return true;
+    }
+    let before: Vec<&str> = text.lines().take(line.saturating_sub(1)).collect();
+    before
+        .into_iter()
+        .rev()
+        .map(|l| l.trim_end())
+        .find(|l| !l.trim_start().is_empty() && !l.trim_start().starts_with('#'))
+        .is_some_and(|l| l.ends_with('[') || l.ends_with('{') || l.ends_with(','))
+}
+
+fn unshift_marks(node: &mut Node, inserted: &[(usize, usize)]) {
+    let before: usize = inserted
+        .iter()
+        .filter(|(l, _)| *l < node.mark.line)
+        .map(|(_, n)| n)
+        .sum();
+    let same: usize = inserted
+        .iter()
+        .filter(|(l, _)| *l == node.mark.line)
+        .map(|(_, n)| n)
+        .sum();
+    let on_line = same.min(node.mark.column.saturating_sub(1));
+    node.mark.column -= on_line;
+    node.mark.index = node.mark.index.saturating_sub(before + on_line);
+    match &mut node.kind {
+        Kind::Seq(items) => items.iter_mut().for_each(|n| unshift_marks(n, inserted)),
+        Kind::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+            unshift_marks(k, inserted);
+            unshift_marks(v, inserted);
+        }),
+        Kind::Scalar { .. } => {}
+    }
+}
+
+#[cfg(test)]
+mod lenient_tests {
+    use super::*;
+
+    #[test]
+    fn flow_closing_bracket_at_key_column() {
+        let src = "- list: l\n  items: [\n    \"a\",\n  ]\n- list: m\n  items: [b]\n";
+        assert!(parse(src).is_err());
+        let docs = parse_lenient(src).unwrap();
+        let items = docs[0].as_seq().unwrap()[0].get("items").unwrap();
+        assert_eq!(items.as_seq().unwrap()[0].as_str(), Some("a"));
+        let m = docs[0].as_seq().unwrap()[1].get("items").unwrap();
+        assert_eq!((m.mark.line, m.mark.column), (6, 10));
+        assert!(parse_lenient("a: [1\nb: c\n").is_err());
+    }
+}

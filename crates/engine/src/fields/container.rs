@@ -1,274 +1,127 @@
 //! `container.*` and `k8s.*`: the fields Falco's container plugin provides,
-//! served natively from a [`ContainerLookup`].
+//! served natively. Values come from `peregrine-container` (the thread's
+//! container from its cgroups, metadata from a [`ContainerLookup`]).
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+
+use peregrine_container::fields::{self as cfields, FieldValue};
+use peregrine_container::{ContainerInfo, ContainerManager, ContainerRef, GroupEntry, UserEntry};
+use rustc_hash::FxHashMap;
 
 use super::{Ctx, FArg, Fid};
 use crate::value::Out;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Mount {
-    pub source: String,
-    pub dest: String,
-    pub mode: String,
-    pub rdwr: bool,
-    pub propagation: String,
-}
-
-/// What is known of a container (and its pod).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ContainerMeta {
-    pub full_id: String,
-    /// `docker`, `podman`, `containerd`, `cri-o`, …
-    pub runtime: String,
-    pub name: String,
-    pub image: String,
-    pub image_id: String,
-    pub image_repository: String,
-    pub image_tag: String,
-    pub image_digest: String,
-    pub privileged: Option<bool>,
-    pub host_pid: Option<bool>,
-    pub host_network: Option<bool>,
-    pub host_ipc: Option<bool>,
-    pub mounts: Vec<Mount>,
-    pub start_ts: u64,
-    pub ip: String,
-    pub cmdline: String,
-    pub cni_json: String,
-    pub healthcheck: String,
-    pub liveness_probe: String,
-    pub readiness_probe: String,
-    pub labels: BTreeMap<String, String>,
-    pub pod_name: String,
-    pub pod_uid: String,
-    pub pod_namespace: String,
-    pub pod_sandbox_id: String,
-    pub pod_ip: String,
-    pub pod_labels: BTreeMap<String, String>,
-    pub pod_cni_json: String,
-}
-
-/// Where container metadata comes from (the runtimes, or a capture's
-/// container events). Must not block.
+/// Where container metadata and container users come from. Must never
+/// block the event path.
 pub trait ContainerLookup {
-    fn container(&self, full_id: &str) -> Option<Arc<ContainerMeta>>;
+    /// Metadata of a container by full id, if known yet.
+    fn container(&self, full_id: &str) -> Option<Arc<ContainerInfo>>;
+    /// A thread of a container was seen (lets a live lookup start).
+    fn observe(&self, _container: &ContainerRef, _pid: u32) {}
+    /// A user as the container's own /etc/passwd defines it.
+    fn user(&self, _container: &ContainerRef, _pid: u32, _uid: u32) -> Option<Arc<UserEntry>> {
+        None
+    }
+    fn group(&self, _container: &ContainerRef, _pid: u32, _gid: u32) -> Option<Arc<GroupEntry>> {
+        None
+    }
+    /// A capture's `container` event (its JSON), for replayed metadata.
+    fn on_container_event(&self, _json: &[u8]) {}
 }
 
 /// No container metadata at all.
 pub struct NoContainers;
 impl ContainerLookup for NoContainers {
-    fn container(&self, _: &str) -> Option<Arc<ContainerMeta>> {
+    fn container(&self, _: &str) -> Option<Arc<ContainerInfo>> {
         None
     }
 }
 
-fn nonempty(out: &mut Out<'_>, s: &str) {
-    if !s.is_empty() {
-        out.str(s.as_bytes())
-    }
+/// Metadata carried by a capture's `container` events (replays).
+#[derive(Default)]
+pub struct CaptureContainers {
+    by_id: RwLock<FxHashMap<String, Arc<ContainerInfo>>>,
 }
 
-fn mount_by<'a>(m: &'a ContainerMeta, arg: &FArg) -> Option<&'a Mount> {
-    match arg {
-        FArg::Index(i) => m.mounts.get(usize::try_from(*i).ok()?),
-        FArg::Name(dest) => m.mounts.iter().find(|x| x.dest == **dest),
-        FArg::None => None,
+impl ContainerLookup for CaptureContainers {
+    fn container(&self, full_id: &str) -> Option<Arc<ContainerInfo>> {
+        let map = self.by_id.read().ok()?;
+        map.get(full_id)
+            .or_else(|| {
+                // Captures name containers by their short id.
+                map.get(&full_id[..full_id.len().min(12)])
+            })
+            .cloned()
     }
-}
 
-fn labels(out: &mut Out<'_>, l: &BTreeMap<String, String>) {
-    if l.is_empty() {
-        return;
-    }
-    let mut text = std::mem::take(&mut out.arena.text);
-    text.clear();
-    for (i, (k, v)) in l.iter().enumerate() {
-        if i > 0 {
-            text.push_str(", ");
+    fn on_container_event(&self, json: &[u8]) {
+        let Ok(text) = std::str::from_utf8(json) else {
+            return;
+        };
+        let text = text.trim_end_matches('\0');
+        if let Some(info) = ContainerInfo::from_falco_json(text) {
+            if let Ok(mut map) = self.by_id.write() {
+                map.insert(info.full_id.clone(), Arc::new(info));
+            }
         }
-        let _ = write!(text, "{k}:{v}");
     }
-    out.str(text.as_bytes());
-    out.arena.text = text;
 }
 
-pub(super) fn extract(fid: Fid, arg: &FArg, ctx: &Ctx<'_>, out: &mut Out<'_>) -> bool {
+/// Live metadata from the runtimes.
+impl ContainerLookup for ContainerManager {
+    fn container(&self, full_id: &str) -> Option<Arc<ContainerInfo>> {
+        self.get(full_id)
+    }
+    fn observe(&self, container: &ContainerRef, pid: u32) {
+        ContainerManager::observe(self, container, pid)
+    }
+    fn user(&self, c: &ContainerRef, pid: u32, uid: u32) -> Option<Arc<UserEntry>> {
+        ContainerManager::user(self, c, pid, uid)
+    }
+    fn group(&self, c: &ContainerRef, pid: u32, gid: u32) -> Option<Arc<GroupEntry>> {
+        ContainerManager::group(self, c, pid, gid)
+    }
+}
+
+pub(super) fn extract(fid: Fid, name: &str, arg: &FArg, ctx: &Ctx<'_>, out: &mut Out<'_>) -> bool {
     let Some(t) = ctx.thread else { return true };
-    let cid: &str = &t.container_id;
-    if cid.is_empty() {
-        match fid {
-            Fid::ContainerId | Fid::ContainerFullId | Fid::ContainerName => out.str(b"host"),
-            Fid::ContainerType => out.str(b"host"),
-            Fid::ProcIsContainerHealthcheck
+    let cref = t.container.as_ref();
+    if matches!(
+        fid,
+        Fid::ProcIsContainerHealthcheck
             | Fid::ProcIsContainerLivenessProbe
-            | Fid::ProcIsContainerReadinessProbe => out.bool(false),
-            _ => {}
+            | Fid::ProcIsContainerReadinessProbe
+    ) {
+        let hc = cref
+            .and_then(|c| ctx.containers.container(c.id()))
+            .is_some_and(|m| fid == Fid::ProcIsContainerHealthcheck && is_probe(t, &m.healthcheck));
+        out.bool(hc);
+        return true;
+    }
+    // The id needs no metadata: it comes from the thread's cgroups.
+    if fid == Fid::ContainerId {
+        match cref {
+            Some(c) => out.str(c.short_id().as_bytes()),
+            None => out.str(b"host"),
         }
         return true;
     }
-    match fid {
-        Fid::ContainerId => {
-            return {
-                out.str(&cid.as_bytes()[..cid.len().min(12)]);
-                true
-            }
-        }
-        Fid::ContainerFullId => {
-            return {
-                out.str(cid.as_bytes());
-                true
-            }
-        }
-        _ => {}
-    }
-    let Some(m) = ctx.containers.container(cid) else {
-        return true;
+    let info = cref.and_then(|c| ctx.containers.container(c.id()));
+    let arg_text: Option<String> = match arg {
+        FArg::None => None,
+        FArg::Index(i) => Some(i.to_string()),
+        FArg::Name(n) => Some(n.to_string()),
     };
-    match fid {
-        Fid::ContainerName => nonempty(out, &m.name),
-        Fid::ContainerImage => nonempty(out, &m.image),
-        Fid::ContainerImageId => nonempty(out, &m.image_id),
-        Fid::ContainerType => nonempty(out, &m.runtime),
-        Fid::ContainerPrivileged => {
-            if let Some(p) = m.privileged {
-                out.bool(p)
-            }
-        }
-        Fid::ContainerHostPid => {
-            if let Some(p) = m.host_pid {
-                out.bool(p)
-            }
-        }
-        Fid::ContainerHostNetwork => {
-            if let Some(p) = m.host_network {
-                out.bool(p)
-            }
-        }
-        Fid::ContainerHostIpc => {
-            if let Some(p) = m.host_ipc {
-                out.bool(p)
-            }
-        }
-        Fid::ContainerMounts => {
-            if !m.mounts.is_empty() {
-                let mut text = std::mem::take(&mut out.arena.text);
-                text.clear();
-                for (i, x) in m.mounts.iter().enumerate() {
-                    if i > 0 {
-                        text.push(',');
-                    }
-                    let _ = write!(
-                        text,
-                        "{}:{}:{}:{}:{}",
-                        x.source, x.dest, x.mode, x.rdwr, x.propagation
-                    );
-                }
-                out.str(text.as_bytes());
-                out.arena.text = text;
-            }
-        }
-        Fid::ContainerMount => {
-            if let Some(x) = mount_by(&m, arg) {
-                let mut text = std::mem::take(&mut out.arena.text);
-                text.clear();
-                let _ = write!(
-                    text,
-                    "{}:{}:{}:{}:{}",
-                    x.source, x.dest, x.mode, x.rdwr, x.propagation
-                );
-                out.str(text.as_bytes());
-                out.arena.text = text;
-            }
-        }
-        Fid::ContainerMountSource => {
-            if let Some(x) = mount_by(&m, arg) {
-                out.str(x.source.as_bytes())
-            }
-        }
-        Fid::ContainerMountDest => {
-            if let Some(x) = mount_by(&m, arg) {
-                out.str(x.dest.as_bytes())
-            }
-        }
-        Fid::ContainerMountMode => {
-            if let Some(x) = mount_by(&m, arg) {
-                out.str(x.mode.as_bytes())
-            }
-        }
-        Fid::ContainerMountRdwr => {
-            if let Some(x) = mount_by(&m, arg) {
-                out.str(if x.rdwr { b"true" } else { b"false" })
-            }
-        }
-        Fid::ContainerMountPropagation => {
-            if let Some(x) = mount_by(&m, arg) {
-                out.str(x.propagation.as_bytes())
-            }
-        }
-        Fid::ContainerImageRepository => nonempty(out, &m.image_repository),
-        Fid::ContainerImageTag => nonempty(out, &m.image_tag),
-        Fid::ContainerImageDigest => nonempty(out, &m.image_digest),
-        Fid::ContainerHealthcheck => nonempty(out, &m.healthcheck),
-        Fid::ContainerLivenessProbe => nonempty(out, &m.liveness_probe),
-        Fid::ContainerReadinessProbe => nonempty(out, &m.readiness_probe),
-        Fid::ContainerStartTs => {
-            if m.start_ts > 0 {
-                out.u64(m.start_ts)
-            }
-        }
-        Fid::ContainerDuration => {
-            if m.start_ts > 0 {
-                out.u64(ctx.ev.ts().saturating_sub(m.start_ts))
-            }
-        }
-        Fid::ContainerIp => nonempty(out, &m.ip),
-        Fid::ContainerCniJson => nonempty(out, &m.cni_json),
-        Fid::ContainerLabel => {
-            if let FArg::Name(k) = arg {
-                if let Some(v) = m.labels.get(&**k) {
-                    out.str(v.as_bytes())
-                }
-            }
-        }
-        Fid::ContainerLabels => labels(out, &m.labels),
-        Fid::ContainerCmdline => nonempty(out, &m.cmdline),
-        Fid::ProcIsContainerHealthcheck => {
-            out.bool(!m.healthcheck.is_empty() && is_probe(t, &m.healthcheck))
-        }
-        Fid::ProcIsContainerLivenessProbe => {
-            out.bool(!m.liveness_probe.is_empty() && is_probe(t, &m.liveness_probe))
-        }
-        Fid::ProcIsContainerReadinessProbe => {
-            out.bool(!m.readiness_probe.is_empty() && is_probe(t, &m.readiness_probe))
-        }
-        Fid::K8sPodName => nonempty(out, &m.pod_name),
-        Fid::K8sPodId | Fid::K8sPodUid => nonempty(out, &m.pod_uid),
-        Fid::K8sPodSandboxId => {
-            let s = &m.pod_sandbox_id;
-            nonempty(out, &s[..s.len().min(12)])
-        }
-        Fid::K8sPodFullSandboxId => nonempty(out, &m.pod_sandbox_id),
-        Fid::K8sPodLabel => {
-            if let FArg::Name(k) = arg {
-                if let Some(v) = m.pod_labels.get(&**k) {
-                    out.str(v.as_bytes())
-                }
-            }
-        }
-        Fid::K8sPodLabels => labels(out, &m.pod_labels),
-        Fid::K8sPodIp => nonempty(out, &m.pod_ip),
-        Fid::K8sPodCniJson => nonempty(out, &m.pod_cni_json),
-        Fid::K8sNsName => nonempty(out, &m.pod_namespace),
-        _ => return false,
+    let v = cfields::extract(name, arg_text.as_deref(), cref, info.as_deref());
+    match v {
+        Some(FieldValue::Str(s)) => out.str(s.as_bytes()),
+        Some(FieldValue::Bool(b)) => out.bool(b),
+        Some(FieldValue::AbsTime(ts)) => out.u64(ts),
+        None => {}
     }
     true
 }
 
 fn is_probe(t: &peregrine_state::Thread, probe: &str) -> bool {
-    let mut parts = probe.split(' ');
-    let exe = parts.next().unwrap_or("");
-    *t.exe == *exe
+    !probe.is_empty() && probe.split(' ').next().is_some_and(|exe| *t.exe == *exe)
 }

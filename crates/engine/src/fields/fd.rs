@@ -302,11 +302,7 @@ pub(super) fn extract(fid: Fid, arg: &FArg, ctx: &Ctx<'_>, out: &mut Out<'_>) ->
         }
         Fid::FdContainername | Fid::FdContainerdirectory => {
             if let Some(t) = ctx.thread {
-                let cid = if t.container_id.is_empty() {
-                    "host"
-                } else {
-                    &t.container_id[..t.container_id.len().min(12)]
-                };
+                let cid = t.container.as_ref().map_or("host", |c| c.short_id());
                 let off = out.begin_str();
                 out.push_bytes(cid.as_bytes());
                 out.push_bytes(b":");

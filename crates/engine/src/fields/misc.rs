@@ -20,13 +20,24 @@ pub(super) fn extract(fid: Fid, _arg: &FArg, ctx: &Ctx<'_>, out: &mut Out<'_>) -
                 Fid::UserLoginuid => out.i64(t.loginuid as i32 as i64),
                 Fid::UserLoginname => {
                     if t.loginuid != u32::MAX {
-                        if let Some(u) = state.users().user(&t.container_id, t.loginuid) {
+                        if let Some(u) = state.users().user("", t.loginuid) {
                             out.str(u.name.as_bytes())
                         }
                     }
                 }
                 _ => {
-                    if let Some(u) = state.user(t) {
+                    // A container's own /etc/passwd first, then the host's.
+                    let from_container = t
+                        .container
+                        .as_ref()
+                        .and_then(|c| ctx.containers.user(c, t.pid.max(0) as u32, t.uid));
+                    if let Some(u) = from_container {
+                        match fid {
+                            Fid::UserName => out.str(u.name.as_bytes()),
+                            Fid::UserHomedir => out.str(u.homedir.as_bytes()),
+                            _ => out.str(u.shell.as_bytes()),
+                        }
+                    } else if let Some(u) = state.user(t) {
                         match fid {
                             Fid::UserName => out.str(u.name.as_bytes()),
                             Fid::UserHomedir => out.str(u.homedir.as_bytes()),
@@ -40,6 +51,12 @@ pub(super) fn extract(fid: Fid, _arg: &FArg, ctx: &Ctx<'_>, out: &mut Out<'_>) -
             let Some(t) = ctx.thread else { return true };
             if fid == Fid::GroupGid {
                 out.u64(t.gid as u64)
+            } else if let Some(g) = t
+                .container
+                .as_ref()
+                .and_then(|c| ctx.containers.group(c, t.pid.max(0) as u32, t.gid))
+            {
+                out.str(g.name.as_bytes())
             } else if let Some(g) = state.group(t) {
                 out.str(g.name.as_bytes())
             }

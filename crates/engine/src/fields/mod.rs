@@ -15,7 +15,7 @@ use std::sync::Arc;
 use peregrine_event::RawEvent;
 use peregrine_state::{State, Thread};
 
-pub use container::{ContainerLookup, ContainerMeta, Mount, NoContainers};
+pub use container::{CaptureContainers, ContainerLookup, NoContainers};
 
 use crate::cond::{FieldRef, Transformer};
 use crate::value::{Out, ValType};
@@ -562,7 +562,7 @@ pub fn extract(spec: &Spec, ctx: &Ctx<'_>, out: &mut Out<'_>) {
         Class::Proc => proc_::extract(fid, &spec.arg, ctx, out),
         Class::Fd => fd::extract(fid, &spec.arg, ctx, out),
         Class::Misc => misc::extract(fid, &spec.arg, ctx, out),
-        Class::Container => container::extract(fid, &spec.arg, ctx, out),
+        Class::Container => container::extract(fid, spec.name, &spec.arg, ctx, out),
     };
     debug_assert!(handled, "no extractor for {fid:?}");
     if !spec.transformers.is_empty() {

@@ -2,6 +2,6 @@
 
 use crate::cli::FalcoArgs;
 
-pub fn run(_args: &FalcoArgs) -> u8 {
+pub fn run(_args: &FalcoArgs, _loaded: &crate::config::Loaded) -> u8 {
     super::not_yet("live detection")
 }

@@ -1,7 +1,69 @@
-//! Replay a capture through the rules (`-e FILE`, or `engine.kind=replay`).
+//! Replay a capture through the rules (`-o engine.kind=replay
+//! -o engine.replay.capture_file=FILE`, or the classic `-e FILE`): alerts go
+//! to the configured outputs as they match, then Falco's summary.
 
+use peregrine_engine::{CaptureContainers, Pipeline};
+use peregrine_scap::ScapReader;
+use peregrine_state::StateConfig;
+
+use crate::app;
 use crate::cli::FalcoArgs;
+use crate::config::Loaded;
 
-pub fn run(_args: &FalcoArgs) -> u8 {
-    super::not_yet("replay")
+pub fn run(args: &FalcoArgs, loaded: &Loaded) -> u8 {
+    let cfg = &loaded.config;
+    let capture = args
+        .capture_file
+        .clone()
+        .unwrap_or_else(|| cfg.engine.replay_capture_file.clone());
+    if capture.is_empty() {
+        eprintln!("peregrine: engine.kind is replay but no engine.replay.capture_file is set");
+        return 1;
+    }
+    let (_rules, engine) = match app::build_engine(args, cfg) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("peregrine: {e}");
+            return 1;
+        }
+    };
+    let mut reader = match ScapReader::open(&capture) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("peregrine: {e}");
+            return 1;
+        }
+    };
+    if args.dry_run {
+        return 0;
+    }
+    let outputs = match app::start_outputs(args, cfg) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("peregrine: {e}");
+            return 1;
+        }
+    };
+    let state_cfg = StateConfig {
+        max_threads: cfg.falco_libs.thread_table_size.max(1) as usize,
+        ..StateConfig::default()
+    };
+    let mut pipeline = Pipeline::new(engine, reader.tables(), state_cfg);
+    pipeline.containers = Box::new(CaptureContainers::default());
+    let mut on_alert = |a| {
+        outputs.enqueue(a);
+    };
+    let code = loop {
+        match reader.next_event() {
+            Ok(Some(ev)) => pipeline.on_event(&ev, &mut on_alert),
+            Ok(None) => break 0,
+            Err(e) => {
+                eprintln!("peregrine: {e}");
+                break 1;
+            }
+        }
+    };
+    outputs.shutdown();
+    print!("{}", app::summary(&pipeline.engine.counts()));
+    code
 }

@@ -1,7 +1,93 @@
-//! `peregrine -V FILE...`: validate rules files as one ruleset.
+//! `peregrine -V FILE [-V FILE]...`: validate rules files as one ruleset
+//! loaded in order, printing Falco's summary text or, with
+//! `-o json_output=true`, Falco's validation JSON.
+
+use peregrine_rules::describe;
+use peregrine_rules::loader::{result::sort_keys, Loader};
+use serde_json::{json, Value};
 
 use crate::cli::FalcoArgs;
 
-pub fn run(_args: &FalcoArgs) -> u8 {
-    super::not_yet("rules validation")
+/// The value of `-o KEY=VALUE` (last one wins). A stand-in until the
+/// config module owns `-o`.
+pub(crate) fn option<'a>(args: &'a FalcoArgs, key: &str) -> Option<&'a str> {
+    args.options.iter().rev().find_map(|o| {
+        o.split_once('=')
+            .filter(|(k, _)| k.trim() == key)
+            .map(|(_, v)| v.trim())
+    })
+}
+
+/// Whether `-o json_output=…` asks for JSON (yaml-cpp's true spellings).
+pub(crate) fn json_output(args: &FalcoArgs) -> bool {
+    matches!(
+        option(args, "json_output"),
+        Some("true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y")
+    )
+}
+
+pub fn run(args: &FalcoArgs) -> u8 {
+    let json = json_output(args);
+    eprintln!("Validating rules file(s):");
+    for f in &args.validate {
+        eprintln!("   {f}");
+    }
+    let mut loader = Loader::new();
+    let mut results: Vec<Value> = Vec::new();
+    let mut summary = String::new();
+    let mut successful = true;
+    for file in &args.validate {
+        let res = loader.load_file(file).clone();
+        if res
+            .errors
+            .iter()
+            .any(|e| e.code.code() == "LOAD_ERR_FILE_READ")
+        {
+            eprintln!("Error: {}", res.errors[0].message);
+            return 1;
+        }
+        if let Err(e) = loader.check_plugin_requirements(&[]) {
+            eprintln!("Error: {e}");
+            return 1;
+        }
+        successful &= res.successful;
+        if json {
+            results.push(res.as_json(loader.contents()));
+        }
+        if !summary.is_empty() {
+            summary.push('\n');
+        }
+        if !res.successful || !res.has_warnings() {
+            summary.push_str(&res.verbose(loader.contents()));
+        } else {
+            summary.push_str(&format!("{file}: Ok, with warnings"));
+            eprintln!("{}", res.verbose(loader.contents()));
+        }
+    }
+    let describe_res = if successful && (args.list_rules || args.describe_rule.is_some()) {
+        loader
+            .ruleset()
+            .and_then(|rs| describe::describe(rs, args.describe_rule.as_deref()).ok())
+    } else {
+        None
+    };
+    if json {
+        let mut out = json!({ "falco_load_results": results });
+        if let Some(d) = &describe_res {
+            out["falco_describe_results"] = d.clone();
+        }
+        println!("{}", sort_keys(out));
+    } else {
+        println!("{summary}");
+        if let Some(d) = &describe_res {
+            println!();
+            print!("{}", describe::describe_as_text(d));
+        }
+    }
+    if successful {
+        0
+    } else {
+        eprintln!("Error: {summary}");
+        1
+    }
 }

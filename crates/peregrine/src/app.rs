@@ -1,0 +1,133 @@
+//! What replay and live detection share: the config (with `-c`/`-o`), the
+//! rules (config `rules_files` or `-r`, the `rules:` selection), the engine
+//! and the outputs, set up the way Falco sets them up.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use peregrine::bridge;
+use peregrine_alert::Priority;
+use peregrine_engine::{Engine, EngineConfig};
+use peregrine_outputs::{Outputs, OutputsEnv};
+use peregrine_rules::ruleset::{NameMatch, Ruleset};
+
+use crate::cli::FalcoArgs;
+use crate::config::{self, LoadOptions, Loaded, RuleSelection};
+
+/// Loads the configuration; warnings and notices go to stderr once.
+pub fn load_config(args: &FalcoArgs) -> Result<Loaded, String> {
+    let opts = LoadOptions {
+        config_path: args.config.as_ref().map(PathBuf::from),
+        options: args.options.clone(),
+    };
+    let loaded = config::load(&opts).map_err(|e| e.to_string())?;
+    for w in &loaded.warnings {
+        eprintln!("peregrine: warning: {w}");
+    }
+    for n in &loaded.notices {
+        eprintln!("peregrine: {n}");
+    }
+    Ok(loaded)
+}
+
+/// The rules files to load: `-r` paths when given, else the config's
+/// `rules_files`; directories give their `.yaml`/`.yml` files in order.
+pub fn rules_paths(args: &FalcoArgs, cfg: &config::Config) -> Vec<String> {
+    let list = if args.rules.is_empty() {
+        cfg.rules_files.clone()
+    } else {
+        args.rules.clone()
+    };
+    config::expand_rules_paths(&list)
+        .into_iter()
+        .map(|p| p.display().to_string())
+        .collect()
+}
+
+/// Applies falco.yaml's `rules:` selection, in order, to the default set.
+pub fn apply_selection(rs: &mut Ruleset, selection: &[RuleSelection]) {
+    for s in selection {
+        let (on, rule, tag) = match s {
+            RuleSelection::Enable { rule, tag } => (true, rule, tag),
+            RuleSelection::Disable { rule, tag } => (false, rule, tag),
+        };
+        if let Some(r) = rule {
+            rs.enable(r, NameMatch::Wildcard, on, 0);
+        }
+        if let Some(t) = tag {
+            rs.enable_tags(&[t.as_str()], on, 0);
+        }
+    }
+}
+
+/// The host name alerts carry: `FALCO_HOSTNAME` when set (as in Falco's
+/// chart), else the kernel's.
+pub fn hostname() -> Arc<str> {
+    if let Ok(h) = std::env::var("FALCO_HOSTNAME") {
+        if !h.is_empty() {
+            return h.into();
+        }
+    }
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+        .into()
+}
+
+/// Loads, selects and compiles the rules into an engine.
+pub fn build_engine(args: &FalcoArgs, cfg: &config::Config) -> Result<(Ruleset, Engine), String> {
+    let paths = rules_paths(args, cfg);
+    let mut rs = bridge::load_ruleset(&paths)?;
+    apply_selection(&mut rs, &cfg.rules);
+    let inputs = bridge::rule_inputs(&rs, 0)?;
+    let engine = Engine::new(
+        inputs,
+        EngineConfig {
+            match_all: cfg.rule_matching_all,
+            min_priority: cfg.priority,
+            hostname: hostname(),
+        },
+    )
+    .map_err(|errs| {
+        errs.iter()
+            .map(|e| format!("rule '{}': {}", e.rule, e.message))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    Ok((rs, engine))
+}
+
+/// Starts the configured outputs (`-U` forces unbuffered).
+pub fn start_outputs(args: &FalcoArgs, cfg: &config::Config) -> Result<Outputs, String> {
+    let mut oc = cfg.outputs.clone();
+    if args.unbuffered {
+        oc.buffered = false;
+    }
+    Outputs::start(&oc, OutputsEnv::default()).map_err(|e| e.to_string())
+}
+
+/// Falco's end-of-run summary.
+pub fn summary(counts: &[peregrine_engine::RuleCount]) -> String {
+    let mut by_priority = [0u64; 8];
+    let mut total = 0;
+    for c in counts {
+        by_priority[c.priority as usize] += c.matches;
+        total += c.matches;
+    }
+    let mut out = format!("Events detected: {total}\nRule counts by severity:\n");
+    for p in Priority::ALL {
+        let n = by_priority[p as usize];
+        if n > 0 {
+            let name = match p {
+                Priority::Informational => "INFO".to_string(),
+                other => other.as_str().to_uppercase(),
+            };
+            out.push_str(&format!("   {name}: {n}\n"));
+        }
+    }
+    out.push_str("Triggered rules by rule name:\n");
+    for c in counts.iter().filter(|c| c.matches > 0) {
+        out.push_str(&format!("   {}: {}\n", c.rule, c.matches));
+    }
+    out
+}

@@ -131,3 +131,84 @@ pub fn summary(counts: &[peregrine_engine::RuleCount]) -> String {
     }
     out
 }
+
+/// Applies the container plugin's `init_config` (`engines.docker`,
+/// `engines.podman`, `engines.containerd`/`engines.cri`, each with `enabled`
+/// and `sockets`) to the built-in container manager's settings.
+pub fn apply_container_init_config(cc: &mut peregrine_container::Config, init_config: &str) {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(init_config) else {
+        return;
+    };
+    let Some(engines) = v.get("engines") else {
+        return;
+    };
+    let apply = |target: &mut peregrine_container::EngineConfig, e: &serde_json::Value| {
+        if let Some(on) = e.get("enabled").and_then(|b| b.as_bool()) {
+            target.enabled = on;
+        }
+        if let Some(socks) = e.get("sockets").and_then(|s| s.as_array()) {
+            target.sockets = socks
+                .iter()
+                .filter_map(|s| s.as_str())
+                .map(PathBuf::from)
+                .collect();
+        }
+    };
+    if let Some(e) = engines.get("docker") {
+        apply(&mut cc.docker, e);
+    }
+    if let Some(e) = engines.get("podman") {
+        apply(&mut cc.podman, e);
+    }
+    for key in ["containerd", "cri"] {
+        if let Some(e) = engines.get(key) {
+            apply(&mut cc.cri, e);
+        }
+    }
+}
+
+/// Starts the webserver (health, versions, Prometheus metrics) when enabled.
+pub fn start_webserver(cfg: &config::Config) -> Result<Option<crate::web::WebServer>, String> {
+    if !cfg.webserver.enabled {
+        return Ok(None);
+    }
+    let engine = peregrine_rules::loader::ENGINE_VERSION.to_string();
+    let endpoints = crate::web::Endpoints {
+        healthz_path: cfg.webserver.k8s_healthz_endpoint.clone(),
+        versions_json: crate::web::versions_json(env!("CARGO_PKG_VERSION"), &engine),
+        metrics: cfg
+            .webserver
+            .prometheus_metrics_enabled
+            .then(|| peregrine_metrics::Registry::global().clone()),
+    };
+    crate::web::WebServer::start(&cfg.webserver, endpoints)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+/// Falco's internal alert for syscall event drops.
+pub fn drop_alert(
+    msg: &str,
+    report: &peregrine_ebpf::DropReport,
+) -> peregrine_alert::InternalAlert {
+    use peregrine_alert::FieldValue;
+    let time_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    peregrine_alert::InternalAlert {
+        time_ns,
+        rule: "Falco internal: syscall event drop".into(),
+        priority: Priority::Debug,
+        output: msg.to_string(),
+        output_fields: vec![
+            ("n_evts".into(), FieldValue::U64(report.delta.n_evts)),
+            ("n_drops".into(), FieldValue::U64(report.delta.n_drops())),
+            (
+                "n_drops_buffer_total".into(),
+                FieldValue::U64(report.delta.n_drops_buffer),
+            ),
+        ],
+        hostname: hostname(),
+    }
+}

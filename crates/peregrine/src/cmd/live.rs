@@ -1,7 +1,278 @@
-//! Live detection with the eBPF probe (the main job).
+//! Live detection, Peregrine's main job: the probe captures the syscalls the
+//! rules need (plus what state needs), the pipeline turns them into alerts,
+//! the outputs deliver them. SIGINT/SIGTERM stop with Falco's summary;
+//! SIGHUP or a changed rules/config file reloads the rules without losing
+//! state (a broken file keeps the old rules running).
 
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use peregrine_container::ContainerManager;
+use peregrine_ebpf::interest::{self, BaseSyscalls, ScSet};
+use peregrine_ebpf::{DropAction, DropMonitor, DropPolicy, LiveConfig, LiveSource, LiveStats};
+use peregrine_engine::{Engine, Pipeline};
+use peregrine_event::source::{EventSource, Next};
+use peregrine_state::StateConfig;
+
+use crate::app;
 use crate::cli::FalcoArgs;
+use crate::config::watch::{FileWatcher, ReloadTriggers};
+use crate::config::{self, Config, Loaded};
 
-pub fn run(_args: &FalcoArgs, _loaded: &crate::config::Loaded) -> u8 {
-    super::not_yet("live detection")
+/// Periodic work (signals, drop checks, reloads) runs at least this often
+/// under load, counted in events so the hot loop reads no clock.
+const EVENTS_PER_TICK: u64 = 4096;
+
+pub fn run(args: &FalcoArgs, loaded: &Loaded) -> u8 {
+    match run_inner(args, loaded) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("peregrine: {e}");
+            1
+        }
+    }
+}
+
+/// The syscalls to capture for this engine under `base_syscalls`.
+pub fn interest_for(engine: &Engine, cfg: &Config, all_events: bool) -> interest::Selection {
+    let rules = ScSet::from_event_types(engine.interesting_types().iter());
+    let base = BaseSyscalls {
+        custom_set: cfg.base_syscalls.custom_set.clone(),
+        repair: cfg.base_syscalls.repair,
+        all: cfg.base_syscalls.all || all_events,
+    };
+    interest::select(&rules, &base)
+}
+
+fn drop_policy(cfg: &Config) -> Result<DropPolicy, String> {
+    let d = &cfg.syscall_event_drops;
+    let actions = d
+        .actions
+        .iter()
+        .map(|a| a.parse::<DropAction>())
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(DropPolicy {
+        threshold: d.threshold,
+        actions,
+        rate: d.rate,
+        max_burst: d.max_burst.max(1) as f64,
+        simulate_drops: d.simulate_drops,
+    })
+}
+
+fn live_config(args: &FalcoArgs, cfg: &Config, set: ScSet) -> Result<LiveConfig, String> {
+    let mut lc = LiveConfig::default();
+    let preset = cfg.engine.buf_size_preset.clamp(0, 255) as u8;
+    lc.probe.ring_bytes_per_cpu = match args.page_size {
+        Some(pages) if pages > 0 => (pages as usize * 4096).next_power_of_two(),
+        _ => peregrine_ebpf::buf_size_preset_bytes(preset).ok_or_else(|| {
+            format!("engine.modern_ebpf.buf_size_preset {preset} is out of range (1-10)")
+        })?,
+    };
+    // Falco: 0 = one buffer shared by all CPUs.
+    lc.probe.shared_ring = cfg.engine.cpus_for_each_buffer == 0;
+    if cfg.falco_libs.snaplen > 0 {
+        lc.probe.snaplen = cfg.falco_libs.snaplen.min(65_536) as u32;
+    }
+    lc.probe.interest = set;
+    Ok(lc)
+}
+
+/// The container manager configured from the container plugin's
+/// `init_config` when falco.yaml loads it, else with every engine on.
+fn container_manager(cfg: &Config) -> ContainerManager {
+    let mut cc = peregrine_container::Config::default();
+    if let Ok(root) = std::env::var("HOST_ROOT") {
+        if !root.is_empty() {
+            cc.host_root = Some(root.into());
+        }
+    }
+    if let Some(p) = cfg.plugins.iter().find(|p| p.name == "container") {
+        app::apply_container_init_config(&mut cc, &p.init_config);
+    }
+    ContainerManager::new(cc)
+}
+
+fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
+    let cfg = &loaded.config;
+    let started = Instant::now();
+    let (_rules, engine) = app::build_engine(args, cfg)?;
+    let selection = interest_for(&engine, cfg, args.all_events);
+    for n in &selection.invalid_names {
+        eprintln!("peregrine: warning: base_syscalls.custom_set: unknown syscall '{n}' ignored");
+    }
+    if !selection.unsupported.is_empty() && args.verbose {
+        let names: Vec<&str> = selection.unsupported.names().collect();
+        eprintln!(
+            "peregrine: syscalls the rules mention but that are not captured (base_syscalls.all=true captures them): {}",
+            names.join(", ")
+        );
+    }
+    let policy = drop_policy(cfg)?;
+    let lc = live_config(args, cfg, selection.set)?;
+    if args.dry_run {
+        return Ok(0);
+    }
+    ReloadTriggers::install_signal_handlers().map_err(|e| format!("signal handlers: {e}"))?;
+    let outputs = Arc::new(app::start_outputs(args, cfg)?);
+    let web = app::start_webserver(cfg)?;
+    let mut src = LiveSource::open(&lc).map_err(|e| format!("cannot start the live probe: {e}"))?;
+    eprintln!(
+        "peregrine: live detection started: {} rules, {} syscalls captured, {} threads from /proc",
+        engine.rule_count(),
+        selection.set.len(),
+        src.tables().threads.len()
+    );
+
+    let state_cfg = StateConfig {
+        max_threads: cfg.falco_libs.thread_table_size.max(1) as usize,
+        ..StateConfig::default()
+    };
+    let manager = container_manager(cfg);
+    let mut pipeline = Pipeline::new(engine, src.tables(), state_cfg);
+    for t in pipeline.state.threads().iter() {
+        if let Some(c) = &t.container {
+            manager.observe(c, t.pid.max(0) as u32);
+        }
+    }
+    pipeline.containers = Box::new(manager);
+
+    let _watcher = cfg.watch_config_files.then(|| {
+        let mut paths: Vec<std::path::PathBuf> = app::rules_paths(args, cfg)
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        paths.extend(loaded.files.iter().map(|(p, _)| p.clone()));
+        FileWatcher::reload_on_change(paths)
+    });
+    let deadline = args.duration_secs.map(|s| started + Duration::from_secs(s));
+    let initial = src.stats().map_err(|e| e.to_string())?;
+    let mut drops = DropMonitor::new(policy, mono_ns(), initial.drop_counters());
+    let mut since_tick = 0u64;
+    let mut exit_code = 0u8;
+    let mut on_alert = |a| {
+        outputs.enqueue(a);
+    };
+
+    loop {
+        let idle = match src.next() {
+            Ok(Next::Event(ev)) => {
+                pipeline.on_event(&ev, &mut on_alert);
+                since_tick += 1;
+                false
+            }
+            Ok(Next::Idle) => true,
+            Ok(Next::End) => break,
+            Err(e) => {
+                eprintln!("peregrine: live source: {e}");
+                exit_code = 1;
+                break;
+            }
+        };
+        if !idle && since_tick < EVENTS_PER_TICK {
+            continue;
+        }
+        since_tick = 0;
+        if ReloadTriggers::shutdown_requested() {
+            break;
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        let now = mono_ns();
+        if let Some(report) = drops.check(now, || {
+            src.stats().map(|s| s.drop_counters()).unwrap_or_default()
+        }) {
+            let msg = report.message();
+            if report.log {
+                eprintln!("peregrine: {msg}");
+            }
+            if report.alert {
+                outputs.enqueue_internal(app::drop_alert(&msg, &report));
+            }
+            if report.exit {
+                eprintln!(
+                    "peregrine: exiting on syscall event drops (syscall_event_drops.actions: exit)"
+                );
+                exit_code = 1;
+                break;
+            }
+        }
+        if ReloadTriggers::take_reload() {
+            match reload(args, loaded) {
+                Ok((engine, cfg2)) => {
+                    let sel = interest_for(&engine, &cfg2, args.all_events);
+                    if let Err(e) = src.set_interest(&sel.set) {
+                        eprintln!("peregrine: reload: cannot change the captured syscalls: {e}");
+                    }
+                    eprintln!(
+                        "peregrine: rules reloaded: {} rules, {} syscalls captured",
+                        engine.rule_count(),
+                        sel.set.len()
+                    );
+                    pipeline.engine = engine;
+                }
+                Err(e) => {
+                    peregrine_metrics::Registry::global()
+                        .counter(peregrine_metrics::names::RELOAD_FAILURES, &[])
+                        .inc();
+                    eprintln!("peregrine: reload failed, the previous rules keep running: {e}");
+                }
+            }
+        }
+    }
+
+    let stats = src.stats().unwrap_or_default();
+    if let Some(w) = web {
+        w.stop();
+    }
+    let report = match Arc::try_unwrap(outputs) {
+        Ok(o) => Some(o.shutdown()),
+        Err(_) => None,
+    };
+    print_summary(&stats, &drops, started.elapsed());
+    print!("{}", app::summary(&pipeline.engine.counts()));
+    if let Some(r) = report {
+        let lost: u64 = r.outputs.iter().map(|o| o.dropped + o.failed).sum();
+        if lost > 0 {
+            eprintln!("peregrine: {lost} alerts could not be delivered (see output statistics)");
+        }
+    }
+    // Detaching the probe takes seconds (RCU grace periods): after the
+    // summary, so Ctrl-C answers at once.
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    drop(src);
+    Ok(exit_code)
+}
+
+/// Reloads the config and rules off to the side; nothing changes on error.
+fn reload(args: &FalcoArgs, _loaded: &Loaded) -> Result<(Engine, Config), String> {
+    let opts = config::LoadOptions {
+        config_path: args.config.as_ref().map(Into::into),
+        options: args.options.clone(),
+    };
+    let fresh = config::load(&opts).map_err(|e| e.to_string())?;
+    let (_rules, engine) = app::build_engine(args, &fresh.config)?;
+    Ok((engine, fresh.config))
+}
+
+fn print_summary(stats: &LiveStats, drops: &DropMonitor, elapsed: Duration) {
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    eprintln!(
+        "Events seen by the probe: {} ({:.0}/s), delivered: {}, dropped: {} (buffer full: {})",
+        stats.n_evts(),
+        stats.n_evts() as f64 / secs,
+        stats.consumer.delivered,
+        stats.n_drops(),
+        stats.n_drops_buffer()
+    );
+    eprintln!(
+        "Syscall event drop monitoring:\n   - event drop detected: {} occurrences\n   - num times actions taken: {}",
+        drops.drop_intervals, drops.actions_taken
+    );
+}
+
+fn mono_ns() -> u64 {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_nanos() as u64
 }

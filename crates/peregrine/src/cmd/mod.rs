@@ -9,9 +9,3 @@ pub mod list;
 pub mod live;
 pub mod replay;
 pub mod validate;
-
-/// Placeholder exit for commands whose issue has not landed yet.
-pub(crate) fn not_yet(what: &str) -> u8 {
-    eprintln!("peregrine: {what} is not implemented yet");
-    2
-}

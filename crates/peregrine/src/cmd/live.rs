@@ -69,8 +69,12 @@ fn live_config(args: &FalcoArgs, cfg: &Config, set: ScSet) -> Result<LiveConfig,
             format!("engine.modern_ebpf.buf_size_preset {preset} is out of range (1-10)")
         })?,
     };
-    // Falco: 0 = one buffer shared by all CPUs.
-    lc.probe.shared_ring = cfg.engine.cpus_for_each_buffer == 0;
+    // Falco: one buffer per `cpus_for_each_buffer` CPUs, 0 = one for all.
+    // The probe has per-CPU rings or one shared ring; a group covering
+    // every CPU is the shared ring.
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as i64;
+    let per = cfg.engine.cpus_for_each_buffer;
+    lc.probe.shared_ring = per == 0 || per >= cpus;
     if cfg.falco_libs.snaplen > 0 {
         lc.probe.snaplen = cfg.falco_libs.snaplen.min(65_536) as u32;
     }
@@ -148,6 +152,13 @@ fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
     let deadline = args.duration_secs.map(|s| started + Duration::from_secs(s));
     let initial = src.stats().map_err(|e| e.to_string())?;
     let mut drops = DropMonitor::new(policy, mono_ns(), initial.drop_counters());
+    let rules_files = app::rules_paths(args, cfg);
+    let mut metrics = super::live_metrics::LiveMetrics::new(
+        peregrine_metrics::Registry::global().clone(),
+        &rules_files,
+        "modern_ebpf",
+    );
+    let mut next_publish = Instant::now();
     let mut since_tick = 0u64;
     let mut exit_code = 0u8;
     let mut on_alert = |a| {
@@ -157,6 +168,7 @@ fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
     loop {
         let idle = match src.next() {
             Ok(Next::Event(ev)) => {
+                metrics.count_event(ev.event.event_type());
                 pipeline.on_event(&ev, &mut on_alert);
                 since_tick += 1;
                 false
@@ -178,6 +190,12 @@ fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
+        }
+        if Instant::now() >= next_publish {
+            next_publish = Instant::now() + Duration::from_secs(1);
+            if let Ok(stats) = src.stats() {
+                metrics.publish(&stats, &pipeline.engine);
+            }
         }
         let now = mono_ns();
         if let Some(report) = drops.check(now, || {
@@ -210,7 +228,9 @@ fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
                         engine.rule_count(),
                         sel.set.len()
                     );
+                    metrics.publish(&src.stats().unwrap_or_default(), &pipeline.engine);
                     pipeline.engine = engine;
+                    metrics.reloaded(&app::rules_paths(args, &cfg2));
                 }
                 Err(e) => {
                     peregrine_metrics::Registry::global()

@@ -7,5 +7,6 @@ pub mod falco;
 pub mod filter;
 pub mod list;
 pub mod live;
+mod live_metrics;
 pub mod replay;
 pub mod validate;

@@ -389,7 +389,15 @@ impl<W: Write> ScapWriter<W> {
         e.u32(0);
         e.i64(fd.fd);
         e.u64(fd.ino);
-        e.u8(fd.kind as u8);
+        // Kinds newer than FILE_V2 (bpf, userfaultfd, io_uring, memfd,
+        // pidfd) make sysdig 0.29 and other older readers reject the whole
+        // fd list; they are written as "unsupported" with their name.
+        let kind = if (fd.kind as u8) > FdKind::FileV2 as u8 {
+            FdKind::Unsupported as u8
+        } else {
+            fd.kind as u8
+        };
+        e.u8(kind);
         let name = |t: &FdTarget| match t {
             FdTarget::Name(n) => n.as_bytes().to_vec(),
             FdTarget::Unix { path, .. } => path.as_bytes().to_vec(),

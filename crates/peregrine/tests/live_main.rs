@@ -1,0 +1,333 @@
+//! The main job for real: `peregrine` live on this machine's kernel, its
+//! capture command, the summary on SIGTERM, and hot reload that survives a
+//! broken rules file.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_peregrine");
+
+/// A running `peregrine` whose stdout/stderr lines are collected.
+struct Agent {
+    child: Child,
+    out: Arc<Mutex<Vec<String>>>,
+    err: Arc<Mutex<Vec<String>>>,
+}
+
+fn collect(r: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<String>>> {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let l = lines.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(r).lines().map_while(Result::ok) {
+            l.lock().unwrap().push(line);
+        }
+    });
+    lines
+}
+
+impl Agent {
+    fn start(args: &[&str]) -> Agent {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn peregrine");
+        let out = collect(child.stdout.take().unwrap());
+        let err = collect(child.stderr.take().unwrap());
+        let a = Agent { child, out, err };
+        assert!(
+            a.wait_err("live detection started", Duration::from_secs(30)),
+            "agent did not start: {:?}",
+            a.err.lock().unwrap()
+        );
+        a
+    }
+
+    fn wait_line(lines: &Mutex<Vec<String>>, needle: &str, within: Duration) -> bool {
+        let end = Instant::now() + within;
+        while Instant::now() < end {
+            if lines.lock().unwrap().iter().any(|l| l.contains(needle)) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    fn wait_out(&self, needle: &str, within: Duration) -> bool {
+        Self::wait_line(&self.out, needle, within)
+    }
+
+    fn wait_err(&self, needle: &str, within: Duration) -> bool {
+        Self::wait_line(&self.err, needle, within)
+    }
+
+    fn signal(&self, sig: libc::c_int) {
+        // SAFETY: plain kill(2) on our child's pid.
+        unsafe { libc::kill(self.child.id() as i32, sig) };
+    }
+
+    /// SIGTERM, wait for exit; returns (exit code, stdout, stderr).
+    fn stop(mut self) -> (i32, Vec<String>, Vec<String>) {
+        self.signal(libc::SIGTERM);
+        let status = self.child.wait().expect("wait");
+        std::thread::sleep(Duration::from_millis(100));
+        let out = self.out.lock().unwrap().clone();
+        let err = self.err.lock().unwrap().clone();
+        (status.code().unwrap_or(-1), out, err)
+    }
+}
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("peregrine-live-main-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A rule that fires when `cat` opens a file whose name contains `marker`.
+fn marker_rule(name: &str, marker: &str) -> String {
+    format!(
+        "- rule: {name}\n  desc: test\n  condition: evt.type in (open, openat, openat2) and proc.name = cat and fd.name contains {marker}\n  output: \"{name} saw %fd.name by %proc.name\"\n  priority: WARNING\n"
+    )
+}
+
+fn cat(path: &Path) {
+    let _ = Command::new("cat")
+        .arg(path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+const QUIET: [&str; 4] = [
+    "-o",
+    "webserver.enabled=false",
+    "-o",
+    "watch_config_files=false",
+];
+
+#[test]
+fn sigterm_prints_the_summary_and_alerts_arrive_as_json() {
+    if !peregrine_testkit::live_ready("live main job") {
+        return;
+    }
+    let dir = tmpdir("summary");
+    let rules = dir.join("rules.yaml");
+    std::fs::write(&rules, marker_rule("cat_marker", "zq-sum-marker")).unwrap();
+    let target = dir.join("zq-sum-marker.txt");
+    std::fs::write(&target, "x").unwrap();
+    let mut args = vec!["-r", rules.to_str().unwrap(), "-o", "json_output=true"];
+    args.extend(QUIET);
+    let agent = Agent::start(&args);
+    let t0 = Instant::now();
+    cat(&target);
+    assert!(
+        agent.wait_out("zq-sum-marker.txt", Duration::from_secs(5)),
+        "no alert"
+    );
+    let latency = t0.elapsed();
+    let (code, out, err) = agent.stop();
+    assert_eq!(code, 0, "stderr: {err:?}");
+    let alert: serde_json::Value = out
+        .iter()
+        .find(|l| l.contains("zq-sum-marker"))
+        .and_then(|l| serde_json::from_str(l).ok())
+        .expect("a JSON alert line");
+    assert_eq!(alert["rule"], "cat_marker");
+    assert_eq!(alert["priority"], "Warning");
+    assert_eq!(alert["source"], "syscall");
+    assert_eq!(alert["output_fields"]["proc.name"], "cat");
+    assert!(
+        alert["output_fields"]["fd.name"]
+            .as_str()
+            .unwrap()
+            .ends_with("zq-sum-marker.txt"),
+        "{alert}"
+    );
+    assert!(out.iter().any(|l| l == "Events detected: 1"), "{out:?}");
+    assert!(out.iter().any(|l| l.trim() == "cat_marker: 1"), "{out:?}");
+    assert!(
+        err.iter()
+            .any(|l| l.starts_with("Events seen by the probe")),
+        "{err:?}"
+    );
+    assert!(latency < Duration::from_secs(1), "alert after {latency:?}");
+}
+
+#[test]
+fn a_broken_rules_file_on_reload_keeps_the_old_rules_running() {
+    if !peregrine_testkit::live_ready("live reload") {
+        return;
+    }
+    let dir = tmpdir("reload");
+    let rules = dir.join("rules.yaml");
+    std::fs::write(&rules, marker_rule("old_rule", "zq-reload-a")).unwrap();
+    let a = dir.join("zq-reload-a.txt");
+    let b = dir.join("zq-reload-b.txt");
+    std::fs::write(&a, "x").unwrap();
+    std::fs::write(&b, "x").unwrap();
+    let mut args = vec!["-r", rules.to_str().unwrap()];
+    args.extend(QUIET);
+    let agent = Agent::start(&args);
+    cat(&a);
+    assert!(agent.wait_out("old_rule saw", Duration::from_secs(5)));
+
+    // Broken: a condition that does not parse.
+    std::fs::write(
+        &rules,
+        "- rule: new_rule\n  desc: d\n  condition: evt.type = open and (\n  output: o\n  priority: WARNING\n",
+    )
+    .unwrap();
+    agent.signal(libc::SIGHUP);
+    assert!(
+        agent.wait_err("reload failed", Duration::from_secs(10)),
+        "no reload failure reported"
+    );
+    let count = |needle: &str| {
+        agent
+            .out
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains(needle))
+            .count()
+    };
+    let before = count("old_rule saw");
+    cat(&a);
+    let end = Instant::now() + Duration::from_secs(5);
+    while count("old_rule saw") == before && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        count("old_rule saw"),
+        before + 1,
+        "old rule stopped after a broken reload"
+    );
+
+    // Valid: the new rule replaces the old one.
+    std::fs::write(&rules, marker_rule("new_rule", "zq-reload-b")).unwrap();
+    agent.signal(libc::SIGHUP);
+    assert!(agent.wait_err("rules reloaded", Duration::from_secs(10)));
+    cat(&b);
+    assert!(agent.wait_out("new_rule saw", Duration::from_secs(5)));
+    let n_old = count("old_rule saw");
+    cat(&a);
+    std::thread::sleep(Duration::from_millis(500));
+    let (code, out, err) = agent.stop();
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.iter().filter(|l| l.contains("old_rule saw")).count(),
+        n_old,
+        "old rule still active after a good reload: {out:#?} {err:#?}"
+    );
+}
+
+#[test]
+fn rules_file_changes_are_picked_up_with_watch_config_files() {
+    if !peregrine_testkit::live_ready("live watch") {
+        return;
+    }
+    let dir = tmpdir("watch");
+    let rules = dir.join("rules.yaml");
+    std::fs::write(&rules, marker_rule("first", "zq-watch-1")).unwrap();
+    let f = dir.join("zq-watch-2.txt");
+    std::fs::write(&f, "x").unwrap();
+    let args = [
+        "-r",
+        rules.to_str().unwrap(),
+        "-o",
+        "webserver.enabled=false",
+        "-o",
+        "watch_config_files=true",
+    ];
+    let agent = Agent::start(&args);
+    std::fs::write(&rules, marker_rule("second", "zq-watch-2")).unwrap();
+    assert!(
+        agent.wait_err("rules reloaded", Duration::from_secs(10)),
+        "the change was not noticed"
+    );
+    cat(&f);
+    assert!(agent.wait_out("second saw", Duration::from_secs(5)));
+    agent.stop();
+}
+
+#[test]
+fn a_live_capture_replays_with_the_same_alerts() {
+    if !peregrine_testkit::live_ready("live capture") {
+        return;
+    }
+    let dir = tmpdir("capture");
+    let rules = dir.join("rules.yaml");
+    std::fs::write(&rules, marker_rule("cap_rule", "zq-cap")).unwrap();
+    let scap = dir.join("live.scap");
+    let mut args = vec!["-r", rules.to_str().unwrap()];
+    args.extend(QUIET);
+    let agent = Agent::start(&args);
+    let mut capture = Command::new(BIN)
+        .args(["capture", "-w", scap.to_str().unwrap(), "-M", "6"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    for i in 0..3 {
+        let f = dir.join(format!("zq-cap-{i}.txt"));
+        std::fs::write(&f, "x").unwrap();
+        cat(&f);
+    }
+    let status = capture.wait().unwrap();
+    assert!(status.success());
+    assert!(agent.wait_out("zq-cap-2.txt", Duration::from_secs(5)));
+    let (_, live_out, _) = agent.stop();
+    let live: Vec<&String> = live_out
+        .iter()
+        .filter(|l| l.contains("cap_rule saw"))
+        .collect();
+    assert_eq!(live.len(), 3, "{live_out:?}");
+
+    let replay = Command::new(BIN)
+        .args(["-r", rules.to_str().unwrap(), "-e", scap.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(replay.status.success());
+    let replay_out = String::from_utf8_lossy(&replay.stdout);
+    let replayed: Vec<&str> = replay_out
+        .lines()
+        .filter(|l| l.contains("cap_rule saw"))
+        .collect();
+    // Same events, same text. The two probes stamp each event on their
+    // own (some hundred ns apart), so the time prefix is left out.
+    let text = |l: &str| {
+        l.split_once(": ")
+            .map(|(_, t)| t.to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        replayed.iter().map(|l| text(l)).collect::<Vec<_>>(),
+        live.iter().map(|l| text(l)).collect::<Vec<_>>(),
+        "live and replayed alerts differ"
+    );
+    if peregrine_testkit::tool_available("sysdig") {
+        let sd = Command::new("sysdig")
+            .args([
+                "-r",
+                scap.to_str().unwrap(),
+                "fd.name contains zq-cap and proc.name=cat",
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&sd.stdout);
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.contains(" < openat ") && l.contains("zq-cap-"))
+                .count(),
+            3,
+            "sysdig reads the capture: {text}"
+        );
+    }
+}

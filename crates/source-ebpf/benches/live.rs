@@ -308,6 +308,114 @@ fn with_probe<R>(cfg: LiveConfig, consume: bool, work: impl FnOnce() -> R) -> (R
     (r, consumer.join().expect("consumer"))
 }
 
+/// The real agent: `peregrine` with the default rules, as the README starts
+/// it (alerts to /dev/null), measured from outside.
+fn peregrine_bin() -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("PEREGRINE_BIN") {
+        return Some(p.into());
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let p = root.join("target/release/peregrine");
+    p.is_file().then_some(p)
+}
+
+fn proc_cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    // fields 14 and 15 (utime, stime) are 11 and 12 after the comm.
+    let t = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    t(11) + t(12)
+}
+
+fn proc_hwm_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+struct AgentRun {
+    consumed: Consumed,
+    rss_mb: f64,
+}
+
+fn with_agent<R>(bin: &std::path::Path, work: impl FnOnce() -> R) -> (R, AgentRun) {
+    use std::io::{BufRead, BufReader};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut child = std::process::Command::new(bin)
+        .current_dir(&root)
+        .args([
+            "-r",
+            "rules/peregrine_rules.yaml",
+            "-o",
+            "webserver.enabled=false",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start peregrine");
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel::<String>();
+    let stderr = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("peregrine did not start");
+        if line.contains("live detection started") {
+            break;
+        }
+    }
+    let (w0, c0) = (Instant::now(), proc_cpu_ticks(pid));
+    let r = work();
+    // Let it drain what the workload produced.
+    std::thread::sleep(Duration::from_millis(200));
+    let wall = w0.elapsed();
+    let ticks = proc_cpu_ticks(pid) - c0;
+    let rss_mb = proc_hwm_mb(pid);
+    // SAFETY: kill(2) on our child.
+    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    let _ = child.wait();
+    let _ = reader.join();
+    let mut consumed = Consumed {
+        events: 0,
+        wall,
+        cpu: Duration::from_secs_f64(ticks as f64 / 100.0),
+        drops: 0,
+        n_evts: 0,
+        load_time: Duration::ZERO,
+    };
+    for line in rx.try_iter() {
+        // "Events seen by the probe: N (R/s), delivered: D, dropped: X (buffer full: Y)"
+        if let Some(rest) = line.strip_prefix("Events seen by the probe: ") {
+            let num = |key: &str| {
+                rest.split_once(key)
+                    .and_then(|(_, r)| r.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok())
+                    .unwrap_or(0u64)
+            };
+            consumed.n_evts = rest
+                .split_whitespace()
+                .next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            consumed.events = num("delivered: ");
+            consumed.drops = num("dropped: ");
+        }
+    }
+    (r, AgentRun { consumed, rss_mb })
+}
+
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -352,7 +460,7 @@ fn main() {
         interest.len(),
         runs
     );
-    // (design, hooks, probe config, consume)
+    // (design, hooks, probe config); the agent row has no probe config.
     let mut configs: Vec<(&str, &str, Option<LiveConfig>)> = vec![("-", "none", None)];
     for design in [Design::Dispatch, Design::Tracepoint] {
         let name = match design {
@@ -377,6 +485,14 @@ fn main() {
             configs.push((name, "probe+1r", Some(shared)));
         }
     }
+    let agent_bin = peregrine_bin();
+    match &agent_bin {
+        Some(_) => configs.push(("B:tracept", "agent", None)),
+        None => println!(
+            "(no target/release/peregrine: build it for the agent row, or set PEREGRINE_BIN)"
+        ),
+    }
+    let mut agent_rss = 0f64;
     let n = configs.len();
     let mut rows = vec![
         Row {
@@ -394,6 +510,12 @@ fn main() {
         for (i, (_, _, cfg)) in configs.iter().enumerate() {
             let run = || measure(scale, 1, stress && last);
             let (r, c) = match cfg {
+                None if configs[i].1 == "agent" => {
+                    let bin = agent_bin.as_deref().expect("agent binary");
+                    let (r, a) = with_agent(bin, run);
+                    agent_rss = agent_rss.max(a.rss_mb);
+                    (r, Some(a.consumed))
+                }
                 None => (run(), None),
                 Some(cfg) => {
                     let consume = !cfg.probe.floor;
@@ -484,6 +606,9 @@ fn main() {
     if let Some(c) = seen.iter().flatten().next() {
         println!("probe load time (verification), worst: {:?}", c.load_time);
     }
+    if agent_rss > 0.0 {
+        println!("agent (peregrine, default rules): peak RSS {agent_rss:.1} MB; its events/s, drops and cpu% are from its own summary and /proc");
+    }
     println!();
     println!(
         "peak RSS of this process (probe, rings, consumer): {:.1} MB",
@@ -496,6 +621,7 @@ fn main() {
     println!(
         "       probe+w = the kernel wakes the consumer; probe+1r = one ring shared by all CPUs"
     );
+    println!("       agent = the peregrine binary with rules/peregrine_rules.yaml (default config), oc×floor against B's floor");
     println!(
         "times are CPU time per iteration of the workload (not wall time: the machine is shared)"
     );

@@ -72,8 +72,11 @@ impl ContainerLookup for ContainerManager {
     fn container(&self, full_id: &str) -> Option<Arc<ContainerInfo>> {
         self.get(full_id)
     }
+    /// A container's first processes wait for its lookup up to the
+    /// manager's `wait_for_new` (bounded, once per container), so the first
+    /// alerts of a new or short-lived container carry its name and image.
     fn observe(&self, container: &ContainerRef, pid: u32) {
-        ContainerManager::observe(self, container, pid)
+        let _ = ContainerManager::get_or_wait(self, container, pid);
     }
     fn user(&self, c: &ContainerRef, pid: u32, uid: u32) -> Option<Arc<UserEntry>> {
         ContainerManager::user(self, c, pid, uid)

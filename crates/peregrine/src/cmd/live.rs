@@ -91,6 +91,9 @@ fn container_manager(cfg: &Config) -> ContainerManager {
             cc.host_root = Some(root.into());
         }
     }
+    // Bounded wait on a new container's first process: its first alerts
+    // then carry metadata; a dead socket costs this once per container.
+    cc.wait_for_new = Duration::from_millis(300);
     if let Some(p) = cfg.plugins.iter().find(|p| p.name == "container") {
         app::apply_container_init_config(&mut cc, &p.init_config);
     }

@@ -6,7 +6,6 @@
 
 mod common;
 #[path = "../../container/tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use common::{find_alert, Agent};

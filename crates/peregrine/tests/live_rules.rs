@@ -1,0 +1,734 @@
+//! The default rules against real behaviour: one real `peregrine` (real
+//! probe, `rules/peregrine_rules.yaml`, JSON alerts) watches while each
+//! scenario does the thing a rule is about — and a near miss that must not
+//! alert. A second `peregrine` with text output checks the headline
+//! behaviours in text form.
+//!
+//! Scenarios are told apart by markers (unique paths and arguments, the
+//! container's name), never by timing, so unrelated activity on the machine
+//! cannot satisfy or break them. Near misses are checked once at the end,
+//! after every positive alert has arrived (the pipeline is in order, so the
+//! near misses done before them have been judged by then) plus a settle time.
+
+mod live_support;
+
+use std::net::TcpListener;
+use std::os::unix::fs::symlink;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use live_support::{field, run, sh, Container, Peregrine, PodmanService, Scratch};
+use serde_json::Value;
+
+/// How long an alert may take: the issue asks for one second; the rest is
+/// slack for a loaded CI machine.
+const ALERT_TIMEOUT: Duration = Duration::from_secs(5);
+
+type Pred = Box<dyn Fn(&Value) -> bool>;
+
+struct Suite<'a> {
+    json: &'a Peregrine,
+    passed: Vec<String>,
+    failures: Vec<String>,
+    /// (scenario, rule or None for any rule, predicate on output fields)
+    forbidden: Vec<(String, Option<String>, Pred)>,
+}
+
+fn cmd_has(marker: &str) -> impl Fn(&Value) -> bool + 'static {
+    let m = marker.to_string();
+    move |f: &Value| field(f, "proc.cmdline").contains(&m)
+}
+
+impl<'a> Suite<'a> {
+    /// Waits for an alert of `rule` matching `pred`, then checks `fields`
+    /// (exact values of output fields).
+    fn expect(
+        &mut self,
+        scenario: &str,
+        rule: &str,
+        pred: impl Fn(&Value) -> bool,
+        fields: &[(&str, &str)],
+    ) -> Option<Value> {
+        let started = Instant::now();
+        let Some(alert) = self.json.wait_alert(rule, ALERT_TIMEOUT, pred) else {
+            let seen: Vec<String> = self
+                .json
+                .alerts()
+                .iter()
+                .filter(|a| a["rule"] == rule)
+                .map(|a| a["output"].as_str().unwrap_or("").to_string())
+                .collect();
+            self.failures.push(format!(
+                "{scenario}: no '{rule}' alert within {ALERT_TIMEOUT:?}; alerts of that rule: {seen:#?}"
+            ));
+            return None;
+        };
+        let f = &alert["output_fields"];
+        for (k, want) in fields {
+            let got = match &f[*k] {
+                Value::String(s) => s.clone(),
+                Value::Null => "<NA>".to_string(),
+                v => v.to_string(),
+            };
+            if got != *want {
+                self.failures.push(format!(
+                    "{scenario}: '{rule}' field {k} = {got:?}, want {want:?} (alert: {})",
+                    alert["output"]
+                ));
+                return Some(alert);
+            }
+        }
+        self.passed.push(format!(
+            "{scenario}: '{rule}' after {} ms",
+            started.elapsed().as_millis()
+        ));
+        Some(alert)
+    }
+
+    /// A near miss: no alert (of `rule`, or of any rule) may match `pred`.
+    fn forbid(
+        &mut self,
+        scenario: &str,
+        rule: Option<&str>,
+        pred: impl Fn(&Value) -> bool + 'static,
+    ) {
+        self.forbidden.push((
+            scenario.to_string(),
+            rule.map(str::to_string),
+            Box::new(pred),
+        ));
+    }
+
+    fn check_forbidden(&mut self) {
+        thread::sleep(Duration::from_secs(2));
+        let alerts = self.json.alerts();
+        for (scenario, rule, pred) in &self.forbidden {
+            let hit = alerts.iter().find(|a| {
+                rule.as_deref().is_none_or(|r| a["rule"] == r) && pred(&a["output_fields"])
+            });
+            match hit {
+                Some(a) => self.failures.push(format!(
+                    "{scenario} (near miss): unexpected alert '{}': {}",
+                    a["rule"], a["output"]
+                )),
+                None => self
+                    .passed
+                    .push(format!("{scenario} (near miss): no alert")),
+            }
+        }
+    }
+}
+
+#[test]
+fn default_rules_alert_on_real_behaviour() {
+    if !peregrine_testkit::live_ready("default rules")
+        || !peregrine_testkit::tool_available("podman")
+        || !peregrine_testkit::tool_available("strace")
+        || !peregrine_testkit::tool_available("perl")
+        || !peregrine_testkit::tool_available("insmod")
+        || !peregrine_testkit::tool_available("script")
+        || !peregrine_testkit::tool_available("setpriv")
+    {
+        return;
+    }
+    live_support::ensure_image();
+    let _api = PodmanService::ensure();
+    let tag = format!("peregrine-lt{}", std::process::id());
+    let w = Scratch::new(&tag);
+
+    let json = Peregrine::start(true);
+    let text = Peregrine::start(false);
+    let mut s = Suite {
+        json: &json,
+        passed: Vec::new(),
+        failures: Vec::new(),
+        forbidden: Vec::new(),
+    };
+
+    // Containers start under the probe: their runtimes' bookkeeping
+    // (netavark locks in /etc/containers, runc's memfd copy of itself, …)
+    // must not alert.
+    let plain = Container::start(&format!("{tag}-c"), &[]);
+    let privileged = Container::start(&format!("{tag}-p"), &["--privileged"]);
+    s.forbid("container runtimes", None, |f| {
+        let name = field(f, "proc.name");
+        [
+            "podman",
+            "conmon",
+            "netavark",
+            "aardvark-dns",
+            "runc",
+            "crun",
+            "catatonit",
+        ]
+        .contains(&name)
+            || name.starts_with("runc:[")
+            || field(f, "fd.name").starts_with("/etc/containers/")
+    });
+
+    host_files(&mut s, &w, &text);
+    host_processes(&mut s, &w, &text);
+    host_network(&mut s, &w);
+    containers(&mut s, &plain, &privileged, &text);
+
+    s.check_forbidden();
+    let (passed, failures) = (s.passed, s.failures);
+    drop(plain);
+    drop(privileged);
+    let (code, summary) = json.stop();
+    let _ = text.stop();
+    eprintln!("passed:\n  {}", passed.join("\n  "));
+    assert_eq!(code, Some(0), "peregrine exit status; stderr:\n{summary}");
+    assert!(
+        summary.contains("Events seen by the probe"),
+        "no summary:\n{summary}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} checks failed:\n  {}",
+        failures.len(),
+        failures.len() + passed.len(),
+        failures.join("\n  ")
+    );
+}
+
+fn text_has(text: &Peregrine, what: &str, parts: &[&str]) -> Result<(), String> {
+    text.wait_line(ALERT_TIMEOUT, |l| parts.iter().all(|p| l.contains(p)))
+        .map(|_| ())
+        .ok_or_else(|| format!("{what}: no text alert line containing {parts:?}"))
+}
+
+fn record(s: &mut Suite<'_>, r: Result<(), String>, what: &str) {
+    match r {
+        Ok(()) => s.passed.push(format!("{what}: text form")),
+        Err(e) => s.failures.push(e),
+    }
+}
+
+fn host_files(s: &mut Suite<'_>, w: &Scratch, text: &Peregrine) {
+    // Reads of sensitive files.
+    let m = w.path("m-read");
+    run("cat", &["/etc/shadow", &m]);
+    s.expect(
+        "cat /etc/shadow as root",
+        "Read sensitive file untrusted",
+        cmd_has(&m),
+        &[
+            ("fd.name", "/etc/shadow"),
+            ("proc.name", "cat"),
+            ("user.name", "root"),
+        ],
+    );
+    let trusted = w.path("sshd");
+    std::fs::copy("/bin/cat", &trusted).expect("copy cat");
+    let m_nm = w.path("m-read-nm");
+    run(&trusted, &["/etc/shadow", &m_nm]);
+    run("cat", &["/etc/hostname", &m_nm]);
+    s.forbid(
+        "sensitive read by sshd / non-sensitive read",
+        None,
+        cmd_has(&m_nm),
+    );
+
+    // The headline: a non-root program reading /etc/shadow.
+    let m = w.path("m-denied");
+    let nobody = [
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "cat",
+        "/etc/shadow",
+    ];
+    run("setpriv", &[&nobody[..], &[m.as_str()]].concat());
+    s.expect(
+        "cat /etc/shadow as nobody",
+        "Sensitive file read denied",
+        cmd_has(&m),
+        &[("fd.name", "/etc/shadow"), ("user.uid", "65534")],
+    );
+    let r = text_has(
+        text,
+        "cat /etc/shadow as nobody",
+        &[
+            "Notice Refused attempt to read a sensitive file",
+            "file=/etc/shadow",
+            &m,
+        ],
+    );
+    record(s, r, "cat /etc/shadow as nobody");
+    let m_nm = w.path("m-denied-nm");
+    run(
+        "setpriv",
+        &[
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "cat",
+            "/etc/hostname",
+            &m_nm,
+        ],
+    );
+    s.forbid("nobody reads /etc/hostname", None, cmd_has(&m_nm));
+
+    // Writes below binary dirs, /etc, /root (the headline: echo x > /bin/evil).
+    let evil = w.track(format!(
+        "/bin/evil-{}",
+        w.dir.file_name().unwrap().to_string_lossy()
+    ));
+    sh(&format!("echo x > {evil}"));
+    s.expect(
+        "sh -c 'echo x > /bin/evil'",
+        "Write below binary dir",
+        |f| field(f, "fd.name") == evil,
+        &[("proc.name", "sh")],
+    );
+    let r = text_has(
+        text,
+        "sh -c 'echo x > /bin/evil'",
+        &[
+            "Error File below a binary directory opened for writing",
+            &format!("file={evil}"),
+        ],
+    );
+    record(s, r, "sh -c 'echo x > /bin/evil'");
+    let ok_file = w.path("evil");
+    sh(&format!("echo x > {ok_file}"));
+    s.forbid("write to a scratch file", None, move |f| {
+        field(f, "fd.name") == ok_file
+    });
+
+    let etc = w.track(format!(
+        "/etc/{}",
+        w.dir.file_name().unwrap().to_string_lossy()
+    ));
+    sh(&format!("echo x > {etc}"));
+    s.expect(
+        "write a file below /etc",
+        "Write below etc",
+        |f| field(f, "fd.name") == etc,
+        &[("proc.name", "sh")],
+    );
+    let root = w.track(format!(
+        "/root/{}",
+        w.dir.file_name().unwrap().to_string_lossy()
+    ));
+    sh(&format!("echo x > {root}"));
+    s.expect(
+        "write a file in /root",
+        "Write below root",
+        |f| field(f, "fd.name") == root,
+        &[("proc.name", "sh")],
+    );
+
+    // Log clearing: truncation alerts, appending does not.
+    let log = w.track(format!(
+        "/var/log/{}.log",
+        w.dir.file_name().unwrap().to_string_lossy()
+    ));
+    let log_nm = w.track(format!(
+        "/var/log/{}-nm.log",
+        w.dir.file_name().unwrap().to_string_lossy()
+    ));
+    sh(&format!(
+        "echo x >> {log_nm}; echo y >> {log_nm}; : > {log}"
+    ));
+    s.expect(
+        "truncate a log file",
+        "Clear log activities",
+        |f| field(f, "fd.name") == log,
+        &[],
+    );
+    let log_nm2 = log_nm.clone();
+    s.forbid("append to a log file", None, move |f| {
+        field(f, "fd.name") == log_nm2
+    });
+
+    // Symlinks and hard links over sensitive files.
+    let link = w.path("m-symlink");
+    run("ln", &["-s", "/etc/shadow", &link]);
+    s.expect(
+        "ln -s /etc/shadow",
+        "Create symlink over sensitive file",
+        cmd_has(&link),
+        &[
+            ("evt.arg.target", "/etc/shadow"),
+            ("evt.arg.linkpath", &link),
+        ],
+    );
+    let link_nm = w.path("m-symlink-nm");
+    run("ln", &["-s", "/etc/hostname", &link_nm]);
+    s.forbid("ln -s /etc/hostname", None, cmd_has(&link_nm));
+    let hard = w.path("m-hardlink");
+    run("ln", &["/etc/shadow", &hard]);
+    s.expect(
+        "ln /etc/shadow",
+        "Create hardlink over sensitive file",
+        cmd_has(&hard),
+        &[("evt.arg.oldpath", "/etc/shadow")],
+    );
+    let hard_nm = w.path("m-hardlink-nm");
+    std::fs::write(w.path("plain"), "x").expect("write plain");
+    run("ln", &[&w.path("plain"), &hard_nm]);
+    s.forbid("ln of a plain file", None, cmd_has(&hard_nm));
+
+    // Directory traversal to an /etc file.
+    let trav = format!("{}/../../../etc/hostname", w.dir.display());
+    run("cat", &[&trav]);
+    s.expect(
+        "cat <dir>/../../../etc/hostname",
+        "Directory traversal read of etc file",
+        cmd_has(&trav),
+        &[("fd.name", "/etc/hostname")],
+    );
+    let trav_nm = w.path("m-trav-nm");
+    run("cat", &["/etc/hostname", &trav_nm]);
+    s.forbid("cat /etc/hostname", None, cmd_has(&trav_nm));
+
+    // Reading another process's environment.
+    let mut victim = Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .expect("spawn sleep");
+    let env_path = format!("/proc/{}/environ", victim.id());
+    let m = w.path("m-environ");
+    run("cat", &[&env_path, &m]);
+    s.expect(
+        "cat /proc/PID/environ",
+        "Read environment of another process",
+        cmd_has(&m),
+        &[("fd.name", &env_path)],
+    );
+    let _ = victim.kill();
+    let _ = victim.wait();
+    let m_nm = w.path("m-environ-nm");
+    run("cat", &["/proc/self/environ", &m_nm]);
+    s.forbid("cat /proc/self/environ", None, cmd_has(&m_nm));
+}
+
+fn host_processes(s: &mut Suite<'_>, w: &Scratch, _text: &Peregrine) {
+    // A "server" (a dash named nginx) running a shell and a package manager.
+    let nginx = w.path("nginx");
+    std::fs::copy("/bin/dash", &nginx).expect("copy dash");
+    let builder = w.path("builder");
+    std::fs::copy("/bin/dash", &builder).expect("copy dash");
+    let m = format!("{}-srvsh", w.dir.display());
+    run(&nginx, &["-c", &format!("sh -c ': {m}'; true")]);
+    s.expect(
+        "nginx spawns sh",
+        "Shell spawned by server program",
+        cmd_has(&m),
+        &[("proc.name", "sh"), ("proc.pname", "nginx")],
+    );
+    let m_nm = format!("{}-srvsh-nm", w.dir.display());
+    run(&builder, &["-c", &format!("sh -c ': {m_nm}'; true")]);
+    s.forbid("builder spawns sh", None, cmd_has(&m_nm));
+
+    let m = format!("{}-pkg", w.dir.display());
+    run(
+        &nginx,
+        &["-c", &format!("dpkg --status {m} >/dev/null 2>&1; true")],
+    );
+    s.expect(
+        "nginx runs dpkg",
+        "Package manager spawned by server program",
+        cmd_has(&m),
+        &[("proc.name", "dpkg"), ("proc.pname", "nginx")],
+    );
+    let m_nm = format!("{}-pkg-nm", w.dir.display());
+    run(
+        &builder,
+        &["-c", &format!("dpkg --status {m_nm} >/dev/null 2>&1; true")],
+    );
+    s.forbid("builder runs dpkg", None, cmd_has(&m_nm));
+
+    // Searches for secrets.
+    let m = w.path("m-search");
+    std::fs::create_dir_all(&m).expect("mkdir");
+    run("find", &[&m, "-name", "id_rsa"]);
+    s.expect(
+        "find -name id_rsa",
+        "Search for private keys or passwords",
+        cmd_has(&m),
+        &[],
+    );
+    let m_nm = w.path("m-search-nm");
+    std::fs::create_dir_all(&m_nm).expect("mkdir");
+    run("find", &[&m_nm, "-name", "notes.txt"]);
+    s.forbid("find -name notes.txt", None, cmd_has(&m_nm));
+
+    // Bulk data removal.
+    let f = w.path("m-shred");
+    std::fs::write(&f, "secret").expect("write");
+    run("shred", &["-u", &f]);
+    s.expect(
+        "shred -u",
+        "Remove bulk data from disk",
+        cmd_has(&f),
+        &[("proc.name", "shred")],
+    );
+    let f_nm = w.path("m-rm-nm");
+    std::fs::write(&f_nm, "x").expect("write");
+    run("rm", &["-f", &f_nm]);
+    s.forbid("rm -f one file", None, cmd_has(&f_nm));
+
+    // ptrace: a tracer that is not a known debugger attaches; TRACEME.
+    let injector = w.path("injector");
+    std::fs::copy("/usr/bin/strace", &injector).expect("copy strace");
+    let m = w.path("m-ptrace");
+    run(&injector, &["-o", "/dev/null", "/bin/echo", &m]);
+    s.expect(
+        "non-debugger ptrace attach",
+        "PTRACE attached to process",
+        |f| field(f, "proc.name") == "injector" && field(f, "proc.cmdline").contains("m-ptrace"),
+        &[],
+    );
+    let m_nm = w.path("m-ptrace-nm");
+    run("strace", &["-o", "/dev/null", "/bin/echo", &m_nm]);
+    s.forbid("strace (a known debugger)", None, cmd_has(&m_nm));
+
+    let m = w.path("m-traceme");
+    run("perl", &["-e", "syscall(101, 0, 0, 0, 0)", &m]);
+    s.expect(
+        "PTRACE_TRACEME",
+        "PTRACE anti-debug attempt",
+        cmd_has(&m),
+        &[("proc.name", "perl")],
+    );
+    let m_nm = w.path("m-traceme-nm");
+    run(
+        "strace",
+        &[
+            "-o",
+            "/dev/null",
+            "perl",
+            "-e",
+            "syscall(101, 0, 0, 0, 0)",
+            &m_nm,
+        ],
+    );
+    s.forbid("TRACEME under strace", None, cmd_has(&m_nm));
+
+    // Fileless execution: /bin/echo copied into a memfd and executed.
+    let m = w.path("m-memfd");
+    let script = r#"my $n = "lt"; my $fd = syscall(319, $n, 0); die "memfd_create: $!" if $fd < 0;
+        open(my $o, ">&=", $fd) or die; open(my $i, "<", "/bin/echo") or die; binmode $i;
+        local $/; my $d = <$i>; print $o $d; close $i; $o->flush;
+        exec {"/proc/self/fd/$fd"} "echo", $ARGV[0] or die "exec: $!";"#;
+    let out = run("perl", &["-e", script, &m]);
+    assert!(out.status.success(), "memfd exec: {out:?}");
+    s.expect(
+        "exec from memfd",
+        "Fileless execution via memfd_create",
+        cmd_has(&m),
+        &[],
+    );
+    let m_nm = w.path("m-memfd-nm");
+    run("/bin/echo", &[&m_nm]);
+    s.forbid("exec from disk", None, cmd_has(&m_nm));
+
+    // Execution from /dev/shm.
+    let shm = w.track(format!(
+        "/dev/shm/{}",
+        w.dir.file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::copy("/bin/echo", &shm).expect("copy echo");
+    let m = w.path("m-shm");
+    run(&shm, &[&m]);
+    s.expect(
+        "run from /dev/shm",
+        "Execution from /dev/shm",
+        cmd_has(&m),
+        &[],
+    );
+    let local = w.path("echo");
+    std::fs::copy("/bin/echo", &local).expect("copy echo");
+    let m_nm = w.path("m-shm-nm");
+    run(&local, &[&m_nm]);
+    s.forbid("run from a scratch dir", None, cmd_has(&m_nm));
+
+    // Kernel module loading (this kernel has no module support; the attempt
+    // is what counts).
+    let m = w.path("m-module.ko");
+    std::fs::write(&m, "not a module").expect("write");
+    run("insmod", &[&m]);
+    s.expect(
+        "insmod",
+        "Kernel module load",
+        cmd_has(&m),
+        &[("proc.name", "insmod")],
+    );
+    let m_nm = w.path("m-module-nm.ko");
+    run("modinfo", &[&m_nm]);
+    s.forbid("modinfo", None, cmd_has(&m_nm));
+}
+
+fn host_network(s: &mut Suite<'_>, w: &Scratch) {
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("busybox");
+    let nc = w.path("nc");
+    symlink(busybox, &nc).expect("symlink nc");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("listen");
+    let port = listener.local_addr().expect("addr").port().to_string();
+    let server = thread::spawn(move || {
+        // Serve two connections: nc -e, then plain nc.
+        for _ in 0..2 {
+            if let Ok((c, _)) = listener.accept() {
+                drop(c);
+            }
+        }
+    });
+    // netcat running a program for its peer: stdin/stdout become the socket.
+    let out = Command::new(&nc)
+        .args(["-w", "2", "127.0.0.1", &port, "-e", "/bin/true"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("nc -e");
+    let _ = out;
+    let with_port = {
+        let p = port.clone();
+        move |f: &Value| field(f, "proc.cmdline").contains(&format!("127.0.0.1 {p} -e"))
+    };
+    s.expect(
+        "nc -e",
+        "Netcat remote code execution",
+        &with_port,
+        &[("proc.name", "nc")],
+    );
+    s.expect(
+        "nc -e",
+        "Redirect STDOUT/STDIN to network connection",
+        &with_port,
+        &[("proc.name", "nc")],
+    );
+    let out = Command::new(&nc)
+        .args(["-w", "2", "127.0.0.1", &port])
+        .stdin(Stdio::null())
+        .output()
+        .expect("nc");
+    let _ = out;
+    let _ = server.join();
+    let p = port.clone();
+    s.forbid("plain nc", None, move |f| {
+        let c = field(f, "proc.cmdline");
+        c.contains(&p) && !c.contains("-e")
+    });
+}
+
+fn containers(s: &mut Suite<'_>, plain: &Container, privileged: &Container, text: &Peregrine) {
+    let (c, p) = (plain.name.as_str(), privileged.name.as_str());
+    let in_c = |name: &str| {
+        let n = name.to_string();
+        move |f: &Value| field(f, "container.name") == n
+    };
+    let both = |name: &str, marker: &str| {
+        let (n, m) = (name.to_string(), marker.to_string());
+        move |f: &Value| field(f, "container.name") == n && field(f, "proc.cmdline").contains(&m)
+    };
+
+    // The headline: an interactive shell in a container.
+    let m = format!("{c}-term");
+    let out = run(
+        "script",
+        &[
+            "-qec",
+            &format!("podman exec -it {c} sh -c ': {m}'"),
+            "/dev/null",
+        ],
+    );
+    assert!(out.status.success(), "podman exec -it: {out:?}");
+    s.expect(
+        "podman exec -it sh",
+        "Terminal shell in container",
+        both(c, &m),
+        &[
+            ("proc.name", "sh"),
+            (
+                "container.image.repository",
+                "localhost/peregrine-livetests-bb",
+            ),
+            ("container.image.tag", "1"),
+            ("k8s.pod.name", "lt-pod"),
+            ("k8s.ns.name", "lt-ns"),
+        ],
+    );
+    let r = text_has(
+        text,
+        "podman exec -it sh",
+        &[
+            "Notice Terminal shell in container",
+            &format!("container_name={c}"),
+            "image=localhost/peregrine-livetests-bb:1",
+            &m,
+        ],
+    );
+    record(s, r, "podman exec -it sh");
+    let m_nm = format!("{c}-term-nm");
+    plain.exec(&["sh", "-c", &format!(": {m_nm}")]);
+    s.forbid("podman exec sh without a terminal", None, cmd_has(&m_nm));
+
+    // A package manager in a container.
+    let m = format!("{c}-dpkg");
+    plain.exec(&["dpkg", "-s", &m]);
+    s.expect(
+        "dpkg in a container",
+        "Package management process in container",
+        both(c, &m),
+        &[(
+            "container.image.repository",
+            "localhost/peregrine-livetests-bb",
+        )],
+    );
+    let m_nm = format!("{c}-ls-nm");
+    plain.exec(&["ls", &m_nm]);
+    s.forbid("ls in a container", None, cmd_has(&m_nm));
+
+    // Drop a binary into the container's writable layer and run it.
+    let m = format!("{c}-drop");
+    plain.exec(&[
+        "sh",
+        "-c",
+        &format!("cp /bin/busybox /tmp/echo && /tmp/echo {m}"),
+    ]);
+    s.expect(
+        "dropped binary in a container",
+        "Drop and execute new binary in container",
+        both(c, &m),
+        &[("proc.exepath", "/tmp/echo")],
+    );
+    let m_nm = format!("{c}-image-nm");
+    plain.exec(&["/bin/echo", &m_nm]);
+    s.forbid("image binary in a container", None, cmd_has(&m_nm));
+
+    // debugfs in a privileged container (a busybox link stands for it: the
+    // exec is what the rule sees); not in an unprivileged one.
+    let m = format!("{p}-debugfs");
+    privileged.exec(&["debugfs", &m]);
+    s.expect(
+        "debugfs in a privileged container",
+        "Debugfs launched in privileged container",
+        both(p, &m),
+        &[("proc.name", "debugfs")],
+    );
+    let m_nm = format!("{c}-debugfs-nm");
+    plain.exec(&["debugfs", &m_nm]);
+    s.forbid("debugfs in an unprivileged container", None, cmd_has(&m_nm));
+
+    // A packet socket (arping) in a container; ping uses no packet socket.
+    privileged.exec(&["arping", "-c", "1", "-w", "1", "-I", "eth0", "127.0.0.1"]);
+    s.expect(
+        "arping in a container",
+        "Packet socket created in container",
+        in_c(p),
+        &[("proc.name", "arping")],
+    );
+    plain.exec(&["ping", "-c", "1", "-W", "1", "127.0.0.1"]);
+    let cn = c.to_string();
+    s.forbid(
+        "ping in a container",
+        Some("Packet socket created in container"),
+        move |f| field(f, "container.name") == cn,
+    );
+}

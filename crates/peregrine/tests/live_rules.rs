@@ -129,6 +129,9 @@ fn default_rules_alert_on_real_behaviour() {
         || !peregrine_testkit::tool_available("insmod")
         || !peregrine_testkit::tool_available("script")
         || !peregrine_testkit::tool_available("setpriv")
+        || !peregrine_testkit::tool_available("ssh")
+        || !peregrine_testkit::tool_available("bpftool")
+        || !peregrine_testkit::tool_available("nsenter")
     {
         return;
     }
@@ -170,6 +173,7 @@ fn default_rules_alert_on_real_behaviour() {
     host_files(&mut s, &w, &text);
     host_processes(&mut s, &w, &text);
     host_network(&mut s, &w);
+    host_more(&mut s, &w);
     containers(&mut s, &plain, &privileged, &text);
 
     s.check_forbidden();
@@ -573,8 +577,8 @@ fn host_network(s: &mut Suite<'_>, w: &Scratch) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("listen");
     let port = listener.local_addr().expect("addr").port().to_string();
     let server = thread::spawn(move || {
-        // Serve two connections: nc -e, then plain nc.
-        for _ in 0..2 {
+        // Serve three connections: nc -e, plain nc, ssh.
+        for _ in 0..3 {
             if let Ok((c, _)) = listener.accept() {
                 drop(c);
             }
@@ -609,12 +613,38 @@ fn host_network(s: &mut Suite<'_>, w: &Scratch) {
         .output()
         .expect("nc");
     let _ = out;
-    let _ = server.join();
     let p = port.clone();
     s.forbid("plain nc", None, move |f| {
         let c = field(f, "proc.cmdline");
-        c.contains(&p) && !c.contains("-e")
+        field(f, "proc.name") == "nc" && c.contains(&p) && !c.contains("-e")
     });
+
+    // ssh out to a port that is not an SSH port (the listener hangs up).
+    let _ = run(
+        "ssh",
+        &[
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "ConnectTimeout=3",
+            "-p",
+            &port,
+            "peregrine-lt@127.0.0.1",
+            "true",
+        ],
+    );
+    let _ = server.join();
+    let p = port.clone();
+    s.expect(
+        "ssh -p <odd port>",
+        "SSH connection to a non-standard port",
+        move |f| field(f, "proc.cmdline").contains(&format!("-p {p} ")),
+        &[("proc.name", "ssh"), ("fd.sport", &port)],
+    );
 }
 
 fn containers(s: &mut Suite<'_>, plain: &Container, privileged: &Container, text: &Peregrine) {
@@ -716,6 +746,23 @@ fn containers(s: &mut Suite<'_>, plain: &Container, privileged: &Container, text
     plain.exec(&["debugfs", &m_nm]);
     s.forbid("debugfs in an unprivileged container", None, cmd_has(&m_nm));
 
+    // A release_agent write with CAP_SYS_ADMIN (privileged), not without.
+    let m = format!("{p}-ragent");
+    privileged.exec(&["sh", "-c", &format!("echo x > /tmp/release_agent; : {m}")]);
+    s.expect(
+        "release_agent in a privileged container",
+        "Container escape through release_agent",
+        both(p, &m),
+        &[("fd.name", "/tmp/release_agent")],
+    );
+    let m_nm = format!("{c}-ragent-nm");
+    plain.exec(&[
+        "sh",
+        "-c",
+        &format!("echo x > /tmp/release_agent; : {m_nm}"),
+    ]);
+    s.forbid("release_agent without CAP_SYS_ADMIN", None, cmd_has(&m_nm));
+
     // A packet socket (arping) in a container; ping uses no packet socket.
     privileged.exec(&["arping", "-c", "1", "-w", "1", "-I", "eth0", "127.0.0.1"]);
     s.expect(
@@ -731,4 +778,128 @@ fn containers(s: &mut Suite<'_>, plain: &Container, privileged: &Container, text
         Some("Packet socket created in container"),
         move |f| field(f, "container.name") == cn,
     );
+}
+
+fn host_more(s: &mut Suite<'_>, w: &Scratch) {
+    // Searching for cloud credentials.
+    let m = w.path("m-aws");
+    std::fs::create_dir_all(&m).expect("mkdir");
+    run("grep", &["-r", "aws_secret_access_key", &m]);
+    s.expect(
+        "grep aws_secret_access_key",
+        "Search for cloud credentials",
+        cmd_has(&m),
+        &[],
+    );
+    let m_nm = w.path("m-aws-nm");
+    std::fs::create_dir_all(&m_nm).expect("mkdir");
+    run("grep", &["-r", "hello", &m_nm]);
+    s.forbid("grep hello", None, cmd_has(&m_nm));
+
+    // setuid bit.
+    let f = w.path("m-suid");
+    std::fs::write(&f, "x").expect("write");
+    run("chmod", &["u+s", &f]);
+    s.expect(
+        "chmod u+s",
+        "Set setuid or setgid bit",
+        cmd_has(&f),
+        &[("proc.name", "chmod")],
+    );
+    let f_nm = w.path("m-suid-nm");
+    std::fs::write(&f_nm, "x").expect("write");
+    run("chmod", &["0755", &f_nm]);
+    s.forbid("chmod 0755", None, cmd_has(&f_nm));
+
+    // Shell history removal.
+    let hist = w.path(".bash_history");
+    std::fs::write(&hist, "ls\n").expect("write");
+    run("rm", &["-f", &hist]);
+    s.expect(
+        "rm .bash_history",
+        "Delete or rename shell history",
+        cmd_has(&hist),
+        &[],
+    );
+
+    // Renaming and deleting below a binary directory.
+    let name = w
+        .dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let a = w.track(format!("/bin/{name}-mv"));
+    let b = w.track(format!("/bin/{name}-mv2"));
+    std::fs::write(&a, "x").expect("write below /bin");
+    run("mv", &[&a, &b]);
+    s.expect(
+        "mv below /bin",
+        "Modify binary dirs",
+        cmd_has(&b),
+        &[("proc.name", "mv"), ("evt.type", "renameat2")],
+    );
+    run("rm", &["-f", &b]);
+    let b2 = b.clone();
+    s.expect(
+        "rm below /bin",
+        "Modify binary dirs",
+        move |f| field(f, "proc.name") == "rm" && field(f, "proc.cmdline").contains(&b2),
+        &[("evt.type", "unlinkat")],
+    );
+    let (x, y) = (w.path("m-mv-nm"), w.path("m-mv-nm2"));
+    std::fs::write(&x, "x").expect("write");
+    run("mv", &[&x, &y]);
+    s.forbid("mv in a scratch dir", None, cmd_has(&y));
+
+    // SSH authorized keys.
+    std::fs::create_dir_all(w.path(".ssh")).expect("mkdir .ssh");
+    let keys = w.path(".ssh/authorized_keys");
+    sh(&format!("echo 'ssh-ed25519 AAAA lt' >> {keys}"));
+    s.expect(
+        "append to authorized_keys",
+        "Add SSH authorized key",
+        |f| field(f, "fd.name") == keys,
+        &[],
+    );
+    let known = w.path(".ssh/known_hosts");
+    sh(&format!("echo 'host ssh-ed25519 AAAA' >> {known}"));
+    s.forbid("append to known_hosts", None, move |f| {
+        field(f, "fd.name") == known
+    });
+
+    // Entering another process's namespace.
+    let mut target = Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .expect("spawn sleep");
+    let pid = target.id().to_string();
+    let m = w.path("m-setns");
+    run("nsenter", &["-t", &pid, "-u", "/bin/echo", &m]);
+    s.expect(
+        "nsenter",
+        "Change thread namespace",
+        cmd_has(&m),
+        &[("proc.name", "nsenter")],
+    );
+    let _ = target.kill();
+    let _ = target.wait();
+    let m_nm = w.path("m-setns-nm");
+    run("unshare", &["-u", "/bin/echo", &m_nm]);
+    s.forbid("unshare (no setns)", None, cmd_has(&m_nm));
+
+    // Loading BPF programs (bpftool's feature probe loads one per type).
+    let out = run("bpftool", &["feature", "probe", "kernel", "macros"]);
+    assert!(out.status.success(), "bpftool feature probe: {out:?}");
+    s.expect(
+        "bpftool feature probe",
+        "BPF program loaded",
+        |f| {
+            field(f, "proc.name") == "bpftool" && field(f, "proc.cmdline").contains("feature probe")
+        },
+        &[],
+    );
+    run("bpftool", &["prog", "list"]);
+    s.forbid("bpftool prog list", Some("BPF program loaded"), |f| {
+        field(f, "proc.cmdline").contains("prog list")
+    });
 }

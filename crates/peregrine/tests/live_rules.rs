@@ -797,6 +797,29 @@ fn containers(s: &mut Suite<'_>, plain: &Container, privileged: &Container, text
     ]);
     s.forbid("release_agent without CAP_SYS_ADMIN", None, cmd_has(&m_nm));
 
+    // A connection to the Kubernetes API server's port from a container (a
+    // listener in the container stands in for the server); another port is
+    // not the API server. (Paths, not applet names: busybox sh runs applets
+    // through /proc/self/exe, whose process name is "exe".)
+    let connect_to = |port: u16| {
+        format!(
+            "/bin/nc -l -p {port} -w 3 >/dev/null </dev/null & sleep 1; \
+             echo hi | /bin/nc -w 1 127.0.0.1 {port}; wait"
+        )
+    };
+    plain.exec(&["sh", "-c", &connect_to(6443)]);
+    let cn = c.to_string();
+    s.expect(
+        "nc to :6443 from a container",
+        "Contact Kubernetes API server from container",
+        move |f| field(f, "container.name") == cn && field(f, "proc.cmdline").contains("6443"),
+        &[("proc.name", "nc"), ("k8s.pod.name", "lt-pod")],
+    );
+    plain.exec(&["sh", "-c", &connect_to(6444)]);
+    s.forbid("nc to :6444 from a container", None, |f| {
+        field(f, "proc.cmdline").contains("127.0.0.1 6444")
+    });
+
     // A packet socket (arping) in a container; ping uses no packet socket.
     privileged.exec(&["arping", "-c", "1", "-w", "1", "-I", "eth0", "127.0.0.1"]);
     s.expect(
@@ -920,6 +943,33 @@ fn host_more(s: &mut Suite<'_>, w: &Scratch) {
     let m_nm = w.path("m-setns-nm");
     run("unshare", &["-u", "/bin/echo", &m_nm]);
     s.forbid("unshare (no setns)", None, cmd_has(&m_nm));
+
+    // A service account with a terminal shell; without a terminal it is a
+    // service doing its job.
+    let m = w.path("m-sysuser");
+    let www = ["--reuid=33", "--regid=33", "--clear-groups"];
+    let out = run(
+        "script",
+        &[
+            "-qec",
+            &format!("setpriv {} sh -c ': {m}'", www.join(" ")),
+            "/dev/null",
+        ],
+    );
+    assert!(out.status.success(), "script setpriv: {out:?}");
+    s.expect(
+        "www-data shell on a terminal",
+        "Interactive shell by a system user",
+        cmd_has(&m),
+        &[("user.name", "www-data"), ("proc.name", "sh")],
+    );
+    let m_nm = w.path("m-sysuser-nm");
+    let script = format!(": {m_nm}");
+    run(
+        "setsid",
+        &[&["-w", "setpriv"][..], &www[..], &["sh", "-c", &script]].concat(),
+    );
+    s.forbid("www-data shell without a terminal", None, cmd_has(&m_nm));
 
     // Loading BPF programs (bpftool's feature probe loads one per type).
     let out = run("bpftool", &["feature", "probe", "kernel", "macros"]);

@@ -259,6 +259,36 @@ fn host_files(s: &mut Suite<'_>, w: &Scratch, text: &Peregrine) {
             ("user.name", "root"),
         ],
     );
+    // Relative to the cwd, and relative to a directory fd: state resolves
+    // both to /etc/shadow.
+    let m = w.path("m-read-cwd");
+    sh(&format!("cd /etc && exec cat shadow {m}"));
+    s.expect(
+        "cat shadow in /etc",
+        "Read sensitive file untrusted",
+        cmd_has(&m),
+        &[("fd.name", "/etc/shadow")],
+    );
+    // proc.name is the acting thread's name (the test harness names it).
+    let me = std::fs::read_to_string("/proc/thread-self/comm").unwrap_or_default();
+    let me = me.trim().to_string();
+    let etc = std::fs::File::open("/etc").expect("open /etc");
+    let fd = unsafe {
+        use std::os::fd::AsRawFd;
+        libc::openat(
+            etc.as_raw_fd(),
+            c"shadow".as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC,
+        )
+    };
+    assert!(fd >= 0, "openat(/etc fd, shadow) as root");
+    unsafe { libc::close(fd) };
+    s.expect(
+        "openat(/etc fd, \"shadow\")",
+        "Read sensitive file untrusted",
+        move |f| field(f, "proc.name") == me && field(f, "fd.name") == "/etc/shadow",
+        &[],
+    );
     let trusted = w.path("sshd");
     std::fs::copy("/bin/cat", &trusted).expect("copy cat");
     let m_nm = w.path("m-read-nm");

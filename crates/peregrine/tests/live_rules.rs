@@ -713,6 +713,11 @@ fn host_network(s: &mut Suite<'_>, w: &Scratch) {
         ],
     );
     let _ = server.join();
+    // "-c" inside a host name is not the -c option.
+    run(&nc, &["-w", "1", "peregrine-lt-c.invalid", "80"]);
+    s.forbid("nc to a host named *-c*", None, |f| {
+        field(f, "proc.cmdline").contains("peregrine-lt-c.invalid")
+    });
     let p = port.clone();
     s.expect(
         "ssh -p <odd port>",

@@ -16,9 +16,14 @@ use crate::config::{self, LoadOptions, Loaded, RuleSelection};
 
 /// Loads the configuration; warnings and notices go to stderr once.
 pub fn load_config(args: &FalcoArgs) -> Result<Loaded, String> {
+    let mut options = args.options.clone();
+    // The classic `-A`: what Falco 0.44 spells `-o base_syscalls.all=true`.
+    if args.all_events {
+        options.push("base_syscalls.all=true".into());
+    }
     let opts = LoadOptions {
         config_path: args.config.as_ref().map(PathBuf::from),
-        options: args.options.clone(),
+        options,
     };
     let loaded = config::load(&opts).map_err(|e| e.to_string())?;
     let c = &loaded.config;

@@ -13,21 +13,47 @@
 
 mod regression;
 
-use regression::{cases, run_family, Family};
+use regression::{cases, run_family, Family, Spelling};
+
+const FALCO_044: Spelling = Spelling {
+    classic: false,
+    force_json: false,
+};
 
 #[test]
 fn falco_tests_detection() {
-    run_family("falco_tests.yaml", Family::Detection);
+    run_family("falco_tests.yaml", Family::Detection, FALCO_044);
+}
+
+/// The same cases through the classic `-e FILE` and `-A` shortcuts.
+#[test]
+fn falco_tests_detection_classic_flags() {
+    let classic = Spelling {
+        classic: true,
+        force_json: false,
+    };
+    run_family("falco_tests.yaml", Family::Detection, classic);
 }
 
 #[test]
 fn falco_tests_validation() {
-    run_family("falco_tests.yaml", Family::Validation);
+    run_family("falco_tests.yaml", Family::Validation, FALCO_044);
 }
 
 #[test]
 fn falco_tests_exceptions() {
-    run_family("falco_tests_exceptions.yaml", Family::All);
+    run_family("falco_tests_exceptions.yaml", Family::All, FALCO_044);
+}
+
+/// Every replay case again with `json_output=true`: all alerts validate
+/// against `schemas/alert.schema.json` and match the summary's counts.
+#[test]
+fn json_alerts_of_every_case_match_the_schema() {
+    let n = regression::json_alerts_of_every_case("falco_tests.yaml")
+        + regression::json_alerts_of_every_case("falco_tests_exceptions.yaml");
+    if peregrine_testkit::conformance("falco-regression").is_some() {
+        assert!(n > 100, "only {n} JSON alerts were produced");
+    }
 }
 
 #[test]

@@ -57,7 +57,7 @@ fn json_alerts_of_every_case_match_the_schema() {
 }
 
 #[test]
-fn every_case_is_run_skipped_or_known_different() {
+fn exception_tables_name_real_cases() {
     let Some(all) = cases("falco_tests.yaml") else {
         return;
     };

@@ -59,12 +59,13 @@ pub fn run(args: &FalcoArgs, loaded: &Loaded) -> u8 {
     let hostname = app::hostname();
     // A capture has no kernel counters: only simulated drops can show.
     let no_counters = DropStats::default();
+    let mut fatal = None;
     let code = loop {
         match reader.next_event() {
             Ok(Some(ev)) => {
                 if let Some(d) = drops.on_event(ev.event.ts(), &no_counters) {
                     if !drop_actions(&drops.settings, &d, &outputs, &hostname) {
-                        logger::log(Level::Error, "Drop manager internal error");
+                        fatal = Some("Drop manager internal error");
                         break 1;
                     }
                 }
@@ -80,6 +81,9 @@ pub fn run(args: &FalcoArgs, loaded: &Loaded) -> u8 {
     outputs.shutdown();
     eprint!("{}", drops.stats_text());
     print!("{}", app::summary(&pipeline.engine.counts()));
+    if let Some(e) = fatal {
+        eprintln!("Error: {e}");
+    }
     code
 }
 

@@ -180,3 +180,17 @@ fn rules_events_match_the_event_type_index() {
     }
     assert!(checked >= 10, "only {checked} rules_events checked");
 }
+
+/// Per-rule counts against an independent implementation: sysdig 0.29
+/// filtering the capture with each rule's expanded condition.
+#[test]
+fn per_rule_counts_agree_with_sysdig() {
+    if peregrine_testkit::conformance("falco-regression").is_none()
+        || !peregrine_testkit::tool_available("sysdig")
+    {
+        return;
+    }
+    let n = regression::oracle::per_rule_counts_agree_with_sysdig("falco_tests.yaml")
+        + regression::oracle::per_rule_counts_agree_with_sysdig("falco_tests_exceptions.yaml");
+    assert!(n >= 50, "only {n} rule counts compared");
+}

@@ -2,6 +2,7 @@
 //! and checks the outcome as Falco's old runner did.
 
 mod checks;
+pub mod oracle;
 pub mod schema;
 
 use checks::{check_case, rule_counts, SCHEMA_CHECKED};

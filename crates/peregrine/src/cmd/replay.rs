@@ -1,6 +1,9 @@
 //! Replay a capture through the rules (`-o engine.kind=replay
 //! -o engine.replay.capture_file=FILE`, or the classic `-e FILE`): alerts go
-//! to the configured outputs as they match, then Falco's summary.
+//! to the configured outputs as they match, then Falco's summary. Each
+//! event first passes Falco's syscall event drop monitor (a capture has no
+//! counters, so only `simulate_drops` triggers it), whose report ends the
+//! run on stderr.
 
 use peregrine::drops::{Detected, DropAction, DropMonitor, DropSettings, DropStats};
 use peregrine::logger::{self, Level};

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use peregrine::bridge;
+use peregrine::{bridge, logger};
 use peregrine_alert::Priority;
 use peregrine_engine::{Engine, EngineConfig};
 use peregrine_outputs::{Outputs, OutputsEnv};
@@ -16,16 +16,39 @@ use crate::config::{self, LoadOptions, Loaded, RuleSelection};
 
 /// Loads the configuration; warnings and notices go to stderr once.
 pub fn load_config(args: &FalcoArgs) -> Result<Loaded, String> {
+    let mut options = args.options.clone();
+    // The classic `-A`: what Falco 0.44 spells `-o base_syscalls.all=true`.
+    if args.all_events {
+        options.push("base_syscalls.all=true".into());
+    }
     let opts = LoadOptions {
         config_path: args.config.as_ref().map(PathBuf::from),
-        options: args.options.clone(),
+        options,
     };
     let loaded = config::load(&opts).map_err(|e| e.to_string())?;
+    let c = &loaded.config;
+    logger::configure(
+        c.log.stderr,
+        c.log.syslog,
+        &c.log.level,
+        c.outputs.format.time_format_iso_8601,
+    );
+    logger::info(&format!(
+        "Peregrine version: {} ({})",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::ARCH
+    ));
+    if !loaded.files.is_empty() {
+        logger::info("Peregrine initialized with configuration files:");
+        for (f, _) in &loaded.files {
+            logger::info(&format!("   {}", f.display()));
+        }
+    }
     for w in &loaded.warnings {
-        eprintln!("peregrine: warning: {w}");
+        logger::warning(&w.to_string());
     }
     for n in &loaded.notices {
-        eprintln!("peregrine: {n}");
+        logger::info(n);
     }
     Ok(loaded)
 }
@@ -77,6 +100,10 @@ pub fn hostname() -> Arc<str> {
 /// Loads, selects and compiles the rules into an engine.
 pub fn build_engine(args: &FalcoArgs, cfg: &config::Config) -> Result<(Ruleset, Engine), String> {
     let paths = rules_paths(args, cfg);
+    logger::info("Loading rules from:");
+    for p in &paths {
+        logger::info(&format!("   {p}"));
+    }
     let mut rs = bridge::load_ruleset(&paths)?;
     apply_selection(&mut rs, &cfg.rules);
     let inputs = bridge::rule_inputs(&rs, 0)?;

@@ -185,3 +185,15 @@ pub fn output_parts(t: &OutputTemplate) -> Result<Vec<OutputPart>, String> {
         })
         .collect()
 }
+
+/// A standalone filter expression (no macros or lists) for the `syscall`
+/// source: parsed, type-checked like a rule condition, then converted.
+/// Errors carry the line and column in the expression.
+pub fn filter(expression: &str) -> Result<Cond, String> {
+    let ast = peregrine_rules::parse(expression)
+        .map_err(|e| format!("error at {}:{}: {}", e.pos.line, e.pos.column, e.message))?;
+    let registry = peregrine_rules::FieldRegistry::syscall();
+    peregrine_rules::check::check(&ast, &registry)
+        .map_err(|e| format!("error at {}:{}: {}", e.pos.line, e.pos.column, e.message))?;
+    cond(&ast)
+}

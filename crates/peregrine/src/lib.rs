@@ -1,4 +1,7 @@
 //! Peregrine's glue, as a library for the binary, its tests and benches:
-//! the bridge from the rules front end to the engine.
+//! the bridge from the rules front end to the engine, Falco's logger and
+//! the syscall event drop monitor.
 
 pub mod bridge;
+pub mod drops;
+pub mod logger;

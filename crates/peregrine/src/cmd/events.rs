@@ -1,14 +1,18 @@
 //! `peregrine events FILE [FILTER] [-p FORMAT] [-w OUT]`: prints a capture
 //! one line per event, like `sysdig -r`, or copies it to another capture.
+//! FILTER is a condition in the rules language (same fields as rules),
+//! evaluated on each event as shown, enter and exit alike.
 //!
 //! Like sysdig, internal events (procinfo, container metadata of old
 //! captures) are numbered but not printed, and byte buffers are cut at 80
 //! characters.
 
 use std::io::{self, BufWriter, Write};
+use std::sync::Arc;
 
 use peregrine_engine::format::EventFormatter;
-use peregrine_engine::{EventInput, NoContainers, RawView};
+use peregrine_engine::{EventInput, Filter, NoContainers, RawView};
+use peregrine_event::source::SourcedEvent;
 use peregrine_event::table::{PPME_CONTAINER_E, PPME_CONTAINER_JSON_2_E, PPME_CONTAINER_JSON_E};
 use peregrine_scap::{ScapReader, ScapWriter};
 
@@ -25,10 +29,13 @@ const STATE_ONLY: u32 = 1;
 const BUFFER_PRINT_LEN: usize = 80;
 
 pub fn run(args: &EventsArgs) -> u8 {
-    if args.filter.is_some() {
-        eprintln!("peregrine events: filters are not supported yet");
-        return 2;
-    }
+    let filter = match args.filter.as_deref().map(compile_filter).transpose() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("peregrine events: bad filter: {e}");
+            return 2;
+        }
+    };
     let mut reader = match ScapReader::open(&args.file) {
         Ok(r) => r,
         Err(e) => {
@@ -37,12 +44,36 @@ pub fn run(args: &EventsArgs) -> u8 {
         }
     };
     match &args.write {
-        Some(out) => copy(&mut reader, out),
-        None => print(&mut reader, args),
+        Some(out) => copy(&mut reader, out, filter),
+        None => print(&mut reader, args, filter),
     }
 }
 
-fn copy(reader: &mut ScapReader, out: &str) -> u8 {
+/// The filter argument, compiled with the engine (the fields of rules).
+fn compile_filter(expression: &str) -> Result<Filter, String> {
+    let cond = peregrine::bridge::filter(expression)?;
+    Filter::new(&cond, Arc::from(""))
+}
+
+fn matches(filter: &mut Option<Filter>, view: &RawView, ev: &SourcedEvent<'_>) -> bool {
+    let Some(f) = filter else {
+        return true;
+    };
+    let input = EventInput {
+        ev: &ev.event,
+        num: ev.num,
+        cpu: ev.cpu,
+        enter_ts: 0,
+    };
+    f.matches(&input, &view.state, &NoContainers)
+}
+
+/// Copies the capture; with a filter, only matching events (like
+/// `sysdig -r IN -w OUT FILTER`), state still following every event.
+fn copy(reader: &mut ScapReader, out: &str, mut filter: Option<Filter>) -> u8 {
+    let mut view = filter
+        .is_some()
+        .then(|| RawView::new(reader.tables(), StateConfig::default()));
     let mut w = match ScapWriter::create(out, reader.tables()) {
         Ok(w) => w,
         Err(e) => {
@@ -53,6 +84,12 @@ fn copy(reader: &mut ScapReader, out: &str) -> u8 {
     loop {
         match reader.next_event() {
             Ok(Some(ev)) => {
+                if let Some(v) = view.as_mut() {
+                    v.observe(&ev.event);
+                    if !matches(&mut filter, v, &ev) {
+                        continue;
+                    }
+                }
                 if let Err(e) = w.write_event(&ev) {
                     eprintln!("peregrine events: writing {out}: {e}");
                     return 1;
@@ -72,7 +109,7 @@ fn copy(reader: &mut ScapReader, out: &str) -> u8 {
     0
 }
 
-fn print(reader: &mut ScapReader, args: &EventsArgs) -> u8 {
+fn print(reader: &mut ScapReader, args: &EventsArgs, mut filter: Option<Filter>) -> u8 {
     let fmt_text = args.format.as_deref().unwrap_or(DEFAULT_FORMAT);
     let mut format = match EventFormatter::parse(fmt_text) {
         Ok(f) => f,
@@ -109,7 +146,7 @@ fn print(reader: &mut ScapReader, args: &EventsArgs) -> u8 {
         let hidden = (leading && !args.internal)
             || ev.flags & STATE_ONLY != 0
             || (!args.internal && raw.info().is_some_and(|i| i.is_internal()));
-        if hidden {
+        if hidden || !matches(&mut filter, &view, &ev) {
             continue;
         }
         line.clear();

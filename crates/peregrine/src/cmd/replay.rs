@@ -1,7 +1,12 @@
 //! Replay a capture through the rules (`-o engine.kind=replay
 //! -o engine.replay.capture_file=FILE`, or the classic `-e FILE`): alerts go
-//! to the configured outputs as they match, then Falco's summary.
+//! to the configured outputs as they match, then Falco's summary. Each
+//! event first passes Falco's syscall event drop monitor (a capture has no
+//! counters, so only `simulate_drops` triggers it), whose report ends the
+//! run on stderr.
 
+use peregrine::drops::{Detected, DropAction, DropMonitor, DropSettings, DropStats};
+use peregrine::logger::{self, Level};
 use peregrine_engine::{CaptureContainers, Pipeline};
 use peregrine_scap::ScapReader;
 use peregrine_state::StateConfig;
@@ -53,9 +58,22 @@ pub fn run(args: &FalcoArgs, loaded: &Loaded) -> u8 {
     let mut on_alert = |a| {
         outputs.enqueue(a);
     };
+    let mut drops = DropMonitor::new(drop_settings(cfg));
+    let hostname = app::hostname();
+    // A capture has no kernel counters: only simulated drops can show.
+    let no_counters = DropStats::default();
+    let mut fatal = None;
     let code = loop {
         match reader.next_event() {
-            Ok(Some(ev)) => pipeline.on_event(&ev, &mut on_alert),
+            Ok(Some(ev)) => {
+                if let Some(d) = drops.on_event(ev.event.ts(), &no_counters) {
+                    if !drop_actions(&drops.settings, &d, &outputs, &hostname) {
+                        fatal = Some("Drop manager internal error");
+                        break 1;
+                    }
+                }
+                pipeline.on_event(&ev, &mut on_alert)
+            }
             Ok(None) => break 0,
             Err(e) => {
                 eprintln!("peregrine: {e}");
@@ -64,6 +82,51 @@ pub fn run(args: &FalcoArgs, loaded: &Loaded) -> u8 {
         }
     };
     outputs.shutdown();
+    eprint!("{}", drops.stats_text());
     print!("{}", app::summary(&pipeline.engine.counts()));
+    if let Some(e) = fatal {
+        eprintln!("Error: {e}");
+    }
     code
+}
+
+/// The config's `syscall_event_drops` (checked when the config loaded).
+fn drop_settings(cfg: &crate::config::Config) -> DropSettings {
+    let d = &cfg.syscall_event_drops;
+    DropSettings {
+        actions: d
+            .actions
+            .iter()
+            .filter_map(|a| DropAction::parse(a))
+            .collect(),
+        threshold: d.threshold,
+        rate: d.rate,
+        max_burst: d.max_burst.max(0) as u64,
+        simulate: d.simulate_drops,
+    }
+}
+
+/// Runs the configured actions for a detected drop; false for `exit`.
+fn drop_actions(
+    settings: &DropSettings,
+    d: &Detected,
+    outputs: &peregrine_outputs::Outputs,
+    hostname: &std::sync::Arc<str>,
+) -> bool {
+    let mut keep_going = true;
+    for a in &settings.actions {
+        match a {
+            DropAction::Ignore => {}
+            DropAction::Log => logger::debug(&d.message()),
+            DropAction::Alert => {
+                outputs.enqueue_internal(d.alert(hostname.clone(), false));
+            }
+            DropAction::Exit => {
+                logger::log(Level::Critical, &d.message());
+                logger::log(Level::Critical, "Exiting.");
+                keep_going = false;
+            }
+        }
+    }
+    keep_going
 }

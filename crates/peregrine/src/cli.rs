@@ -45,16 +45,19 @@ pub struct FalcoArgs {
     /// With --list: names only.
     #[arg(short = 'N')]
     pub names_only: bool,
-    /// Format for --list and -L: text, markdown or json.
+    /// Format for --list and --list-events: text, markdown or json.
     #[arg(long = "format", value_name = "FORMAT")]
     pub format: Option<String>,
+    /// Deprecated (Falco's): the same as `--format markdown`.
+    #[arg(long = "markdown")]
+    pub markdown: bool,
     /// List the event types the syscall source knows.
     #[arg(long = "list-events")]
     pub list_events: bool,
     /// Print the ignored (not interesting) event types and exit.
     #[arg(short = 'i')]
     pub print_ignored_events: bool,
-    /// Stop after this many seconds.
+    /// Stop after this many seconds (0 or absent: run until stopped).
     #[arg(short = 'M', value_name = "SECONDS")]
     pub duration_secs: Option<u64>,
     /// Unbuffered outputs.
@@ -66,7 +69,7 @@ pub struct FalcoArgs {
     /// Write the process id to this file.
     #[arg(short = 'P', long = "pidfile", value_name = "PATH")]
     pub pidfile: Option<String>,
-    /// Do everything but open the event source.
+    /// Load config and rules, check everything, but process no events.
     #[arg(long = "dry-run")]
     pub dry_run: bool,
     /// Print support information (JSON) and exit.
@@ -78,13 +81,15 @@ pub struct FalcoArgs {
     /// Print the JSON Schema of rules files and exit.
     #[arg(long = "rule-schema")]
     pub rule_schema: bool,
+    /// Enable only this event source (repeatable; `syscall`).
     #[arg(long = "enable-source", value_name = "SOURCE")]
     pub enable_source: Vec<String>,
+    /// Disable this event source (repeatable).
     #[arg(long = "disable-source", value_name = "SOURCE")]
     pub disable_source: Vec<String>,
-    /// Ring buffer size in pages per CPU (Falco's --page-size).
-    #[arg(long = "page-size", value_name = "PAGES")]
-    pub page_size: Option<u64>,
+    /// Print the system page size and exit (helps choose ring buffer sizes).
+    #[arg(long = "page-size")]
+    pub page_size: bool,
     /// Print the version (and the engine version rules files check against).
     #[arg(long = "version")]
     pub version: bool,
@@ -137,7 +142,7 @@ pub struct CaptureArgs {
     /// Output capture file.
     #[arg(short = 'w', value_name = "FILE")]
     pub write: String,
-    /// Stop after this many seconds.
+    /// Stop after this many seconds (0 or absent: run until stopped).
     #[arg(short = 'M', value_name = "SECONDS")]
     pub duration_secs: Option<u64>,
     /// Only events matching this filter expression.

@@ -27,7 +27,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use tree::{CNode, Origin, Strategy};
+pub use tree::{CNode, Origin, Strategy, Value};
 pub use typed::*;
 pub use validate::Diagnostic;
 

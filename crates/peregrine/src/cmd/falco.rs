@@ -80,11 +80,7 @@ fn quiet_config(args: &FalcoArgs) -> Option<config::Loaded> {
 
 fn print_version(args: &FalcoArgs) -> u8 {
     let loaded = quiet_config(args);
-    let json = super::validate::json_output(args)
-        || loaded
-            .as_ref()
-            .is_some_and(|l| l.config.outputs.format.json_output);
-    if json {
+    if super::validate::json_output(args) {
         let container = loaded
             .as_ref()
             .is_some_and(|l| l.config.plugins.iter().any(|p| p.name == "container"));

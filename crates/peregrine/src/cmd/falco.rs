@@ -155,7 +155,7 @@ pub fn run(args: &FalcoArgs) -> u8 {
         return super::validate::run(args);
     }
     if args.list_fields.is_some() {
-        return super::list::fields(args);
+        return super::list::fields(args, format);
     }
     if args.list_rules || args.describe_rule.is_some() {
         return super::list::rules(args);

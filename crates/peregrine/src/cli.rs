@@ -72,6 +72,12 @@ pub struct FalcoArgs {
     /// Load config and rules, check everything, but process no events.
     #[arg(long = "dry-run")]
     pub dry_run: bool,
+    /// Print the plugins the config loads and exit.
+    #[arg(long = "list-plugins")]
+    pub list_plugins: bool,
+    /// Print a configured plugin's info (by name or library_path) and exit.
+    #[arg(long = "plugin-info", value_name = "PLUGIN")]
+    pub plugin_info: Option<String>,
     /// Print support information (JSON) and exit.
     #[arg(long = "support")]
     pub support: bool,

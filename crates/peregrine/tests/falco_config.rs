@@ -161,3 +161,39 @@ fn plugins_other_than_container_are_refused_clearly() {
         "{err}"
     );
 }
+
+#[test]
+fn list_plugins_and_plugin_info_show_the_native_container_plugin() {
+    let Some(dir) = peregrine_testkit::conformance("falco-config") else {
+        return;
+    };
+    let cfg = dir.join("falco.yaml");
+    let include = format!(
+        "config_files[1]={}",
+        dir.join("falco.container_plugin.yaml").display()
+    );
+    let cfg = cfg.to_str().unwrap();
+    let (code, out, _) = peregrine(&["-c", cfg, "-o", &include, "--list-plugins"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("1 Plugins Loaded:\n\nName: container\nDescription: Falco container metadata enrichment Plugin\n"),
+        "{out}"
+    );
+    assert!(out.contains("\nVersion: 0.7.1\nCapabilities: \n  - Field Extraction\n"));
+    // falco.yaml alone loads no plugin (load_plugins: []).
+    let (code, out, _) = peregrine(&["-c", cfg, "--list-plugins"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("0 Plugins Loaded:\n"), "{out}");
+    // By name or by library path.
+    for which in ["container", "libcontainer.so"] {
+        let (code, out, _) = peregrine(&["-c", cfg, "-o", &include, "--plugin-info", which]);
+        assert_eq!(code, 0);
+        assert!(out.starts_with("Name: container\n"), "{out}");
+    }
+    let (code, _, err) = peregrine(&["-c", cfg, "-o", &include, "--plugin-info", "k8saudit"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("can't find plugin and print its info: k8saudit"),
+        "{err}"
+    );
+}

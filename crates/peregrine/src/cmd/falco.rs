@@ -164,6 +164,12 @@ pub fn run(args: &FalcoArgs) -> u8 {
         Ok(l) => l,
         Err(e) => return fail(e),
     };
+    if let Some(name) = &args.plugin_info {
+        return super::plugins::print_info(&loaded, name);
+    }
+    if args.list_plugins {
+        return super::plugins::list(&loaded);
+    }
     let replay = args.capture_file.is_some() || loaded.config.engine.kind == EngineKind::Replay;
     // Source selection means nothing when reading a capture (Falco's rule).
     if !replay {

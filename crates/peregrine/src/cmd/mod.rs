@@ -8,6 +8,7 @@ pub mod filter;
 pub mod list;
 pub mod list_events;
 pub mod live;
+pub mod plugins;
 pub mod replay;
 pub mod support;
 pub mod validate;

@@ -93,9 +93,16 @@ pub struct FalcoArgs {
     /// Disable this event source (repeatable).
     #[arg(long = "disable-source", value_name = "SOURCE")]
     pub disable_source: Vec<String>,
-    /// Print the system page size and exit (helps choose ring buffer sizes).
-    #[arg(long = "page-size")]
-    pub page_size: bool,
+    /// Alone (Falco's flag): print the system page size and exit.
+    /// `--page-size=PAGES` (Peregrine's): ring buffer pages per CPU for live capture.
+    #[arg(
+        long = "page-size",
+        value_name = "PAGES",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "0"
+    )]
+    pub page_size: Option<u64>,
     /// Print the version (and the engine version rules files check against).
     #[arg(long = "version")]
     pub version: bool,

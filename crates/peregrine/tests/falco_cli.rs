@@ -445,6 +445,10 @@ fn sources_page_size_and_duration_flags() {
         .and_then(|s| s.parse().ok())
         .expect("page size line");
     assert!(size >= 4096 && size.is_power_of_two());
+    // With a value it sizes the live ring buffers instead (accepted with the rest).
+    assert_eq!(run(&["--page-size=64"]).0, 0);
+    let (code, _, _) = run(&["--page-size=many"]);
+    assert_eq!(code, 2, "clap rejects a non-number");
 
     assert_eq!(run(&["-M", "30", "-U", "-v"]).0, 0);
     let (code, _, err) = run(&["-M", "soon"]);

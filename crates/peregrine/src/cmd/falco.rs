@@ -148,7 +148,7 @@ pub fn run(args: &FalcoArgs) -> u8 {
     if args.version {
         return print_version(args);
     }
-    if args.page_size {
+    if args.page_size == Some(0) {
         return print_page_size();
     }
     if !args.validate.is_empty() {

@@ -108,7 +108,12 @@ fn engine_kinds_are_accepted_with_a_notice_and_unknown_ones_name_their_origin() 
     )
     .expect("write");
     let cfg = dir.join("falco.yaml");
-    std::fs::write(&cfg, "engine:\n  kind: modern_ebpf\n").expect("write");
+    // Notices are info-level log lines: log them to stderr.
+    std::fs::write(
+        &cfg,
+        "engine:\n  kind: modern_ebpf\nlog_stderr: true\nlog_syslog: false\nlog_level: info\n",
+    )
+    .expect("write");
     let (cfg, rules) = (cfg.to_str().unwrap(), rules.to_str().unwrap());
     for (kind, says) in [
         (

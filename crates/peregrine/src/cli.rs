@@ -19,7 +19,7 @@ pub struct Cli {
 }
 
 /// Falco 0.44's options, spelled as Falco spells them.
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args, Default, Clone)]
 pub struct FalcoArgs {
     /// Configuration file (default: /etc/peregrine/peregrine.yaml, then /etc/falco/falco.yaml).
     #[arg(short = 'c', value_name = "PATH")]
@@ -106,6 +106,44 @@ pub struct FalcoArgs {
     /// Print the version (and the engine version rules files check against).
     #[arg(long = "version")]
     pub version: bool,
+    /// Older Falco (deprecated in 0.44): `-pc`/`-pk` (no effect: container
+    /// fields are suggested by the container plugin) or a format appended
+    /// to every rule's output.
+    #[arg(short = 'p', long = "print", value_name = "FORMAT")]
+    pub print_additional: Option<String>,
+    /// Classic (Falco < 0.38): disable rules whose name contains this (repeatable).
+    #[arg(short = 'D', value_name = "SUBSTRING")]
+    pub disable_rules: Vec<String>,
+    /// Classic: enable only rules with this tag (repeatable).
+    #[arg(short = 't', value_name = "TAG")]
+    pub only_tags: Vec<String>,
+    /// Classic: disable rules with this tag (repeatable).
+    #[arg(short = 'T', value_name = "TAG")]
+    pub disable_tags: Vec<String>,
+    /// Classic: `engine.kind=modern_ebpf`.
+    #[arg(long = "modern-bpf")]
+    pub modern_bpf: bool,
+    /// Classic: `engine.kind=nodriver`.
+    #[arg(long = "nodriver")]
+    pub nodriver: bool,
+    /// Classic: `falco_libs.snaplen`.
+    #[arg(short = 'S', long = "snaplen", value_name = "LEN")]
+    pub snaplen: Option<u64>,
+    /// Classic: `buffer_format_base64=true`.
+    #[arg(short = 'b', long = "print-base64")]
+    pub print_base64: bool,
+    /// Classic Kubernetes API and CRI flags: accepted, without effect
+    /// (metadata comes from the container runtime).
+    #[arg(short = 'k', long = "k8s-api", value_name = "URL")]
+    pub k8s_api: Option<String>,
+    #[arg(short = 'K', long = "k8s-api-cert", value_name = "FILES")]
+    pub k8s_api_cert: Option<String>,
+    #[arg(long = "k8s-node", value_name = "NODE")]
+    pub k8s_node: Option<String>,
+    #[arg(long = "cri", value_name = "PATH")]
+    pub cri: Vec<String>,
+    #[arg(long = "disable-cri-async")]
+    pub disable_cri_async: bool,
     /// Classic shortcut: replay this capture file.
     #[arg(short = 'e', value_name = "CAPTURE")]
     pub capture_file: Option<String>,

@@ -455,3 +455,87 @@ fn sources_page_size_and_duration_flags() {
     assert_eq!(code, 2, "clap rejects a non-number");
     assert!(err.contains("-M"), "{err}");
 }
+
+#[test]
+fn classic_flags_translate_to_falco_0_44_options() {
+    let Some(capture) = peregrine_testkit::conformance("scap/curl_google.scap") else {
+        return;
+    };
+    let dir = temp_dir("classic");
+    let rules = write(
+        &dir,
+        "r.yaml",
+        "- rule: curl connects\n  desc: d\n  condition: evt.type=connect and proc.name=curl\n  output: connect %proc.name\n  priority: WARNING\n  tags: [net]\n- rule: curl opens\n  desc: d\n  condition: evt.type in (open,openat) and proc.name=curl\n  output: open %fd.name\n  priority: WARNING\n",
+    );
+    let cfg = write(
+        &dir,
+        "falco.yaml",
+        "file_output:\n  enabled: true\n  filename: /dev/null\n",
+    );
+    let cap = capture.to_str().unwrap();
+    // The per-rule counts of the end-of-run summary.
+    let counts = |extra: &[&str]| -> (Option<u64>, Option<u64>, String) {
+        let mut a = vec!["-c", cfg.as_str(), "-r", rules.as_str(), "-e", cap];
+        a.extend_from_slice(extra);
+        let (code, out, err) = peregrine(&a);
+        assert_eq!(code, 0, "{extra:?}: {err}");
+        let n = |rule: &str| {
+            out.lines()
+                .find_map(|l| l.trim().strip_prefix(&format!("{rule}: ")))
+                .map(|v| v.parse().expect("count"))
+        };
+        (n("curl connects"), n("curl opens"), err)
+    };
+    let (connects, opens, _) = counts(&[]);
+    assert!(connects.unwrap() > 0 && opens.unwrap() > 0);
+    let (c, o, err) = counts(&["-D", "connects"]);
+    assert_eq!((c, o), (None, opens));
+    assert!(err.contains("rules[N].disable.rule=*connects*"), "{err}");
+    let (c, o, _) = counts(&["-t", "net"]);
+    assert_eq!((c, o), (connects, None));
+    let (c, o, _) = counts(&["-T", "net"]);
+    assert_eq!((c, o), (None, opens));
+    let (c, o, err) = counts(&["-pk"]);
+    assert_eq!((c, o), (connects, opens));
+    assert!(err.contains("The -p/--print option is deprecated"), "{err}");
+    let (code, _, err) = peregrine(&["-t", "net", "-T", "x", "-c", &cfg, "--dry-run"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("You can not specify both disabled (-D/-T) and enabled (-t) rules"));
+
+    // Config-key flags become -o options; the user's -o still wins.
+    let (code, out, err) = peregrine(&[
+        "-c",
+        &cfg,
+        "-r",
+        &rules,
+        "--support",
+        "--nodriver",
+        "-S",
+        "256",
+        "-b",
+        "-k",
+        "http://127.0.0.1:8080",
+        "-o",
+        "buffer_format_base64=false",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(out.trim()).expect("json");
+    let config = v["config"].as_str().unwrap();
+    assert!(
+        config.contains("\"engine\": {\"kind\": \"nodriver\"}"),
+        "{config}"
+    );
+    assert!(
+        config.contains("\"falco_libs\": {\"snaplen\": \"256\"}"),
+        "{config}"
+    );
+    assert!(
+        config.contains("\"buffer_format_base64\": \"false\""),
+        "{config}"
+    );
+    assert!(
+        err.contains("Falco 0.44 spells it -o engine.kind=nodriver"),
+        "{err}"
+    );
+    assert!(err.contains("-k/-K/--k8s-node have no effect"), "{err}");
+}

@@ -129,6 +129,17 @@ fn fail(message: impl std::fmt::Display) -> u8 {
 }
 
 pub fn run(args: &FalcoArgs) -> u8 {
+    let (args, notes) = match super::classic::translate(args) {
+        Ok(x) => x,
+        Err(e) => return fail(e),
+    };
+    for n in &notes {
+        eprintln!("peregrine: {n}");
+    }
+    run_translated(&args)
+}
+
+fn run_translated(args: &FalcoArgs) -> u8 {
     if args.rule_schema {
         return super::list::rule_schema();
     }
@@ -160,10 +171,13 @@ pub fn run(args: &FalcoArgs) -> u8 {
     if args.list_rules || args.describe_rule.is_some() {
         return super::list::rules(args);
     }
-    let loaded = match crate::app::load_config(args) {
+    let mut loaded = match crate::app::load_config(args) {
         Ok(l) => l,
         Err(e) => return fail(e),
     };
+    for n in super::classic::apply(args, &mut loaded) {
+        eprintln!("peregrine: {n}");
+    }
     if let Some(name) = &args.plugin_info {
         return super::plugins::print_info(&loaded, name);
     }

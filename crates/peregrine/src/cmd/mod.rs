@@ -1,6 +1,7 @@
 //! One module per command; each returns the process exit code.
 
 pub mod capture;
+pub mod classic;
 pub mod config_schema;
 pub mod events;
 pub mod falco;

@@ -253,6 +253,11 @@ fn support_has_versions_system_config_and_rules_with_hashes() {
         config.contains("\"priority\": \"notice\""),
         "-o applied: {config}"
     );
+    // Invalid rules stop it, as in Falco (which loads them first).
+    let bad = write(&dir, "bad.yaml", "- rule: broken\n  condition: (\n");
+    let (code, out, _) = peregrine(&["-c", &cfg, "-r", &bad, "--support"]);
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
     let files = v["rules_files"].as_array().unwrap();
     assert_eq!(files.len(), 1);
     assert_eq!(files[0]["name"], rules.as_str());
@@ -268,11 +273,16 @@ fn support_reports_the_native_container_plugin_with_falcos_own_config() {
     let Some(dir) = peregrine_testkit::conformance("falco-config") else {
         return;
     };
+    let Some(rules) = peregrine_testkit::conformance("falco-rules/falco_rules.yaml") else {
+        return;
+    };
     let cfg = dir.join("falco.yaml");
     let plugin = dir.join("falco.container_plugin.yaml");
     let (code, out, err) = peregrine(&[
         "-c",
         cfg.to_str().unwrap(),
+        "-r",
+        rules.to_str().unwrap(),
         "-o",
         &format!("config_files[0]={}", plugin.display()),
         "--support",

@@ -192,6 +192,10 @@ fn run_translated(args: &FalcoArgs) -> u8 {
         }
     }
     if args.support {
+        // Falco prints support information after loading the rules.
+        if let Err(e) = crate::app::build_engine(args, &loaded.config) {
+            return fail(e);
+        }
         return super::support::run(args, &loaded);
     }
     if args.dry_run {

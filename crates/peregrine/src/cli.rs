@@ -19,7 +19,7 @@ pub struct Cli {
 }
 
 /// Falco 0.44's options, spelled as Falco spells them.
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args, Default, Clone)]
 pub struct FalcoArgs {
     /// Configuration file (default: /etc/peregrine/peregrine.yaml, then /etc/falco/falco.yaml).
     #[arg(short = 'c', value_name = "PATH")]
@@ -45,16 +45,19 @@ pub struct FalcoArgs {
     /// With --list: names only.
     #[arg(short = 'N')]
     pub names_only: bool,
-    /// Format for --list and -L: text, markdown or json.
+    /// Format for --list and --list-events: text, markdown or json.
     #[arg(long = "format", value_name = "FORMAT")]
     pub format: Option<String>,
+    /// Deprecated (Falco's): the same as `--format markdown`.
+    #[arg(long = "markdown")]
+    pub markdown: bool,
     /// List the event types the syscall source knows.
     #[arg(long = "list-events")]
     pub list_events: bool,
     /// Print the ignored (not interesting) event types and exit.
     #[arg(short = 'i')]
     pub print_ignored_events: bool,
-    /// Stop after this many seconds.
+    /// Stop after this many seconds (0 or absent: run until stopped).
     #[arg(short = 'M', value_name = "SECONDS")]
     pub duration_secs: Option<u64>,
     /// Unbuffered outputs.
@@ -66,9 +69,15 @@ pub struct FalcoArgs {
     /// Write the process id to this file.
     #[arg(short = 'P', long = "pidfile", value_name = "PATH")]
     pub pidfile: Option<String>,
-    /// Do everything but open the event source.
+    /// Load config and rules, check everything, but process no events.
     #[arg(long = "dry-run")]
     pub dry_run: bool,
+    /// Print the plugins the config loads and exit.
+    #[arg(long = "list-plugins")]
+    pub list_plugins: bool,
+    /// Print a configured plugin's info (by name or library_path) and exit.
+    #[arg(long = "plugin-info", value_name = "PLUGIN")]
+    pub plugin_info: Option<String>,
     /// Print support information (JSON) and exit.
     #[arg(long = "support")]
     pub support: bool,
@@ -78,16 +87,63 @@ pub struct FalcoArgs {
     /// Print the JSON Schema of rules files and exit.
     #[arg(long = "rule-schema")]
     pub rule_schema: bool,
+    /// Enable only this event source (repeatable; `syscall`).
     #[arg(long = "enable-source", value_name = "SOURCE")]
     pub enable_source: Vec<String>,
+    /// Disable this event source (repeatable).
     #[arg(long = "disable-source", value_name = "SOURCE")]
     pub disable_source: Vec<String>,
-    /// Ring buffer size in pages per CPU (Falco's --page-size).
-    #[arg(long = "page-size", value_name = "PAGES")]
+    /// Alone (Falco's flag): print the system page size and exit.
+    /// `--page-size=PAGES` (Peregrine's): ring buffer pages per CPU for live capture.
+    #[arg(
+        long = "page-size",
+        value_name = "PAGES",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "0"
+    )]
     pub page_size: Option<u64>,
     /// Print the version (and the engine version rules files check against).
     #[arg(long = "version")]
     pub version: bool,
+    /// Older Falco (deprecated in 0.44): `-pc`/`-pk` (no effect: container
+    /// fields are suggested by the container plugin) or a format appended
+    /// to every rule's output.
+    #[arg(short = 'p', long = "print", value_name = "FORMAT")]
+    pub print_additional: Option<String>,
+    /// Classic (Falco < 0.38): disable rules whose name contains this (repeatable).
+    #[arg(short = 'D', value_name = "SUBSTRING")]
+    pub disable_rules: Vec<String>,
+    /// Classic: enable only rules with this tag (repeatable).
+    #[arg(short = 't', value_name = "TAG")]
+    pub only_tags: Vec<String>,
+    /// Classic: disable rules with this tag (repeatable).
+    #[arg(short = 'T', value_name = "TAG")]
+    pub disable_tags: Vec<String>,
+    /// Classic: `engine.kind=modern_ebpf`.
+    #[arg(long = "modern-bpf")]
+    pub modern_bpf: bool,
+    /// Classic: `engine.kind=nodriver`.
+    #[arg(long = "nodriver")]
+    pub nodriver: bool,
+    /// Classic: `falco_libs.snaplen`.
+    #[arg(short = 'S', long = "snaplen", value_name = "LEN")]
+    pub snaplen: Option<u64>,
+    /// Classic: `buffer_format_base64=true`.
+    #[arg(short = 'b', long = "print-base64")]
+    pub print_base64: bool,
+    /// Classic Kubernetes API and CRI flags: accepted, without effect
+    /// (metadata comes from the container runtime).
+    #[arg(short = 'k', long = "k8s-api", value_name = "URL")]
+    pub k8s_api: Option<String>,
+    #[arg(short = 'K', long = "k8s-api-cert", value_name = "FILES")]
+    pub k8s_api_cert: Option<String>,
+    #[arg(long = "k8s-node", value_name = "NODE")]
+    pub k8s_node: Option<String>,
+    #[arg(long = "cri", value_name = "PATH")]
+    pub cri: Vec<String>,
+    #[arg(long = "disable-cri-async")]
+    pub disable_cri_async: bool,
     /// Classic shortcut: replay this capture file.
     #[arg(short = 'e', value_name = "CAPTURE")]
     pub capture_file: Option<String>,
@@ -137,7 +193,7 @@ pub struct CaptureArgs {
     /// Output capture file.
     #[arg(short = 'w', value_name = "FILE")]
     pub write: String,
-    /// Stop after this many seconds.
+    /// Stop after this many seconds (0 or absent: run until stopped).
     #[arg(short = 'M', value_name = "SECONDS")]
     pub duration_secs: Option<u64>,
     /// Only events matching this filter expression.

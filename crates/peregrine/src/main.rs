@@ -6,6 +6,7 @@ mod cli;
 mod cmd;
 #[allow(dead_code)]
 mod config;
+mod versions;
 #[allow(dead_code)]
 mod web;
 

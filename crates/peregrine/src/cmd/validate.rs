@@ -18,12 +18,29 @@ pub(crate) fn option<'a>(args: &'a FalcoArgs, key: &str) -> Option<&'a str> {
     })
 }
 
-/// Whether `-o json_output=…` asks for JSON (yaml-cpp's true spellings).
+/// Whether JSON is asked for: `-o json_output=…` (yaml-cpp's true
+/// spellings), else the config file's `json_output` (`-c`, else the default
+/// locations), as Falco reads it before `-V`, `-L` and `--version`.
 pub(crate) fn json_output(args: &FalcoArgs) -> bool {
-    matches!(
-        option(args, "json_output"),
-        Some("true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y")
-    )
+    if let Some(v) = option(args, "json_output") {
+        return matches!(
+            v,
+            "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y"
+        );
+    }
+    let path = args
+        .config
+        .as_ref()
+        .map(std::path::PathBuf::from)
+        .or_else(crate::config::default_config_path);
+    path.and_then(|p| {
+        crate::config::load(&crate::config::LoadOptions {
+            config_path: Some(p),
+            options: args.options.clone(),
+        })
+        .ok()
+    })
+    .is_some_and(|l| l.config.outputs.format.json_output)
 }
 
 pub fn run(args: &FalcoArgs) -> u8 {

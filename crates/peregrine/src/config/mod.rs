@@ -27,7 +27,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use tree::{CNode, Origin, Strategy};
+pub use tree::{CNode, Origin, Strategy, Value};
 pub use typed::*;
 pub use validate::Diagnostic;
 
@@ -334,11 +334,16 @@ fn finish(
                 "ebpf"
             }
         )),
-        EngineKind::Gvisor => {
-            return Err(semantic(
-                "engine.kind 'gvisor' is not supported by Peregrine".into(),
-            ))
-        }
+        EngineKind::Gvisor => notices.push(
+            "engine.kind 'gvisor' is served by Peregrine's CO-RE eBPF probe on the host kernel: \
+             Peregrine does not read gVisor's trace sessions, so syscalls inside gVisor sandboxes are not seen"
+                .into(),
+        ),
+        EngineKind::Nodriver => notices.push(
+            "engine.kind 'nodriver': no syscall events are captured (Peregrine has no plugin event sources); \
+             rules, outputs and the web server run"
+                .into(),
+        ),
         _ => {}
     }
     if !checked.no_effect.is_empty() {

@@ -177,7 +177,7 @@ const MODERN_EBPF: &[Field] = &[
 ];
 
 const ENGINE: &[Field] = &[
-    f("kind", Ty::Enum(&["modern_ebpf", "kmod", "ebpf", "replay", "nodriver", "gvisor"]), "Event source: modern_ebpf (live; kmod and ebpf are served by the same CO-RE probe), replay (a capture file), nodriver (no syscall source)."),
+    f("kind", Ty::Enum(&["modern_ebpf", "kmod", "ebpf", "replay", "nodriver", "gvisor"]), "Event source: modern_ebpf (live; kmod and ebpf are served by the same CO-RE probe), replay (a capture file), nodriver (no syscall source), gvisor (served by the host probe; sandboxed syscalls are not seen)."),
     f("kmod", Ty::Map(KMOD), "Options for kind kmod (applied to Peregrine's probe)."),
     f("modern_ebpf", Ty::Map(MODERN_EBPF), "Options of the live probe."),
     f("replay", Ty::Map(&[f("capture_file", Ty::Str, "Capture file (.scap, .scap.gz) to replay.")]), "Options for kind replay."),

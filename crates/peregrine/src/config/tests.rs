@@ -255,10 +255,28 @@ fn command_line_options_like_falco_0_44() {
 }
 
 #[test]
+fn every_falco_engine_kind_is_accepted_with_a_notice() {
+    for (kind, says) in [
+        ("kmod", "served by Peregrine's CO-RE eBPF probe"),
+        ("ebpf", "served by Peregrine's CO-RE eBPF probe"),
+        ("gvisor", "gVisor sandboxes are not seen"),
+        ("nodriver", "no syscall events are captured"),
+    ] {
+        let loaded = load_str(&format!("engine: {{kind: {kind}}}\n"), "k.yaml", &[]).unwrap();
+        assert!(
+            loaded.notices.iter().any(|n| n.contains(says)),
+            "{kind}: {:?}",
+            loaded.notices
+        );
+    }
+    let loaded = load_str("engine: {kind: modern_ebpf}\n", "k.yaml", &[]).unwrap();
+    assert!(!loaded.notices.iter().any(|n| n.contains("engine.kind")));
+}
+
+#[test]
 fn semantic_errors_name_the_problem() {
     let e = |src: &str| load_str(src, "s.yaml", &[]).unwrap_err().to_string();
     assert!(e("engine: {kind: replay}\n").contains("no engine.replay.capture_file"));
-    assert!(e("engine: {kind: gvisor}\n").contains("gvisor"));
     assert!(e("priority: loud\n").contains("priority"));
     assert!(
         e("plugins: [{name: k8saudit, library_path: libk8saudit.so}]\n")

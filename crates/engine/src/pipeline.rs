@@ -69,19 +69,9 @@ impl Pipeline {
             }
         }
         let e = match folder.fold(ev.event) {
-            // Captures from drivers that still emit enter events: Falco's
-            // rules meet them too (a rule without `evt.dir` counts both).
-            Folded::Enter => {
-                state.update(&ev.event);
-                let input = EventInput {
-                    ev: &ev.event,
-                    num: ev.num,
-                    cpu: ev.cpu,
-                    enter_ts: 0,
-                };
-                engine.process(&input, state, containers.as_ref(), on_alert);
-                return;
-            }
+            // Falco 0.44 reads old captures the same way: the enter event's
+            // params are folded into its exit, which alone meets the rules.
+            Folded::Enter => return,
             Folded::AsIs(e) | Folded::Rebuilt(e) => e,
         };
         state.update(&e);

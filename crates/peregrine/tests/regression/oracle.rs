@@ -1,8 +1,9 @@
 //! An independent check of the engine on the suite's rules: with
 //! `rule_matching: all`, each rule's count over a capture must equal the
 //! number of events `sysdig -r CAPTURE 'CONDITION'` prints for the rule's
-//! expanded condition (sysdig 0.29's libsinsp, enter events included, as
-//! Peregrine evaluates old captures).
+//! expanded condition restricted to exit events (`evt.dir=<`): sysdig 0.29's
+//! libsinsp shows enter events too, while Falco 0.44 and Peregrine evaluate
+//! exits only.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -139,7 +140,8 @@ pub fn per_rule_counts_agree_with_sysdig(file: &str) -> usize {
         let counts: BTreeMap<String, u64> = rule_counts(&out).unwrap_or_default();
         for (rule, condition) in conditions(&files) {
             let ours = counts.get(&rule).copied().unwrap_or(0);
-            match sysdig_count(&capture, &condition) {
+            let exits_only = format!("evt.dir=< and ({condition})");
+            match sysdig_count(&capture, &exits_only) {
                 Ok(theirs) if theirs == ours => compared += 1,
                 Ok(theirs) => failures.push(format!(
                     "{}: rule '{rule}' on {trace}: peregrine {ours}, sysdig {theirs} (condition {condition})",

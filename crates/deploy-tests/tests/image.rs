@@ -8,7 +8,7 @@ use peregrine_testkit::{live_ready, tool_available};
 /// with the probe, container metadata from the podman socket, the web server,
 /// HTTP output). Until then the runtime test only says what it waits for;
 /// `PEREGRINE_IMAGE_RUNTIME_TEST=1` runs it anyway.
-const LIVE_AGENT_READY: bool = false;
+const LIVE_AGENT_READY: bool = true;
 
 fn prerequisites(what: &str) -> Option<std::path::PathBuf> {
     if !live_ready(what) || !tool_available("podman") {

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use peregrine_ebpf::interest::{self, BaseSyscalls, ScSet};
-use peregrine_ebpf::{LiveConfig, LiveSource};
+use peregrine_ebpf::LiveConfig;
 use peregrine_engine::{Engine, EngineConfig, Pipeline, RuleInput};
 use peregrine_event::source::{EventSource, Next};
 use peregrine_scap::ScapWriter;
@@ -63,7 +63,7 @@ fn capture(args: &CaptureArgs) -> Result<u64, String> {
     );
     let mut lc = LiveConfig::default();
     lc.probe.interest = everything.set;
-    let mut src = LiveSource::open(&lc).map_err(|e| format!("cannot start the live probe: {e}"))?;
+    let mut src = crate::app::open_live(&mut lc)?;
     let mut writer = ScapWriter::create(&args.write, src.tables())
         .map_err(|e| format!("cannot write {}: {e}", args.write))?;
     // The filter judges events with state; the pipeline owns it.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use peregrine_container::ContainerManager;
 use peregrine_ebpf::interest::{self, BaseSyscalls, ScSet};
-use peregrine_ebpf::{DropAction, DropMonitor, DropPolicy, LiveConfig, LiveSource, LiveStats};
+use peregrine_ebpf::{DropAction, DropMonitor, DropPolicy, LiveConfig, LiveStats};
 use peregrine_engine::{Engine, Pipeline};
 use peregrine_event::source::{EventSource, Next};
 use peregrine_state::StateConfig;
@@ -116,14 +116,14 @@ fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
         );
     }
     let policy = drop_policy(cfg)?;
-    let lc = live_config(args, cfg, selection.set)?;
+    let mut lc = live_config(args, cfg, selection.set)?;
     if args.dry_run {
         return Ok(0);
     }
     ReloadTriggers::install_signal_handlers().map_err(|e| format!("signal handlers: {e}"))?;
     let outputs = Arc::new(app::start_outputs(args, cfg)?);
     let web = app::start_webserver(cfg)?;
-    let mut src = LiveSource::open(&lc).map_err(|e| format!("cannot start the live probe: {e}"))?;
+    let mut src = crate::app::open_live(&mut lc)?;
     eprintln!(
         "peregrine: live detection started: {} rules, {} syscalls captured, {} threads from /proc",
         engine.rule_count(),

@@ -231,7 +231,7 @@ fn exit_halves(lines: &[String], is_json: bool) -> Result<Vec<String>, String> {
         };
         text
     };
-    if lines.len() % 2 != 0 {
+    if !lines.len().is_multiple_of(2) {
         return Err(format!(
             "{} lines do not form enter/exit pairs",
             lines.len()

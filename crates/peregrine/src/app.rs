@@ -106,7 +106,8 @@ pub fn build_engine(args: &FalcoArgs, cfg: &config::Config) -> Result<(Ruleset, 
     }
     let mut rs = bridge::load_ruleset(&paths)?;
     apply_selection(&mut rs, &cfg.rules);
-    let inputs = bridge::rule_inputs(&rs, 0)?;
+    let mut inputs = bridge::rule_inputs(&rs, 0)?;
+    apply_append_output(&mut inputs, cfg)?;
     let engine = Engine::new(
         inputs,
         EngineConfig {
@@ -122,6 +123,56 @@ pub fn build_engine(args: &FalcoArgs, cfg: &config::Config) -> Result<(Ruleset, 
             .join("\n")
     })?;
     Ok((rs, engine))
+}
+
+/// falco.yaml's `append_output`, as Falco 0.44 applies it when compiling
+/// rule outputs: each matching entry appends `" " + extra_output`, and with
+/// `suggested_output` the suggested fields of the loaded plugins (the
+/// container plugin suggests `container_id=%container.id` and
+/// `container_name=%container.name`). `extra_fields` are not applied yet.
+fn apply_append_output(
+    inputs: &mut [peregrine_engine::RuleInput],
+    cfg: &config::Config,
+) -> Result<(), String> {
+    use peregrine_engine::OutputPart;
+    let container_plugin = cfg.plugins.iter().any(|p| p.name == "container");
+    let registry = peregrine_rules::FieldRegistry::syscall();
+    for entry in &cfg.append_output {
+        let extra = match &entry.extra_output {
+            Some(fmt) if !fmt.is_empty() => {
+                let t = peregrine_rules::output::OutputTemplate::parse(fmt, &registry)
+                    .map_err(|e| format!("append_output: extra_output '{fmt}': {e}"))?;
+                Some(bridge::output_parts(&t)?)
+            }
+            _ => None,
+        };
+        let suggested = entry.suggested_output && container_plugin;
+        for input in inputs.iter_mut() {
+            if !entry.matches(&input.source, &input.name, &input.tags) {
+                continue;
+            }
+            if let Some(parts) = &extra {
+                input.output.push(OutputPart::Text(" ".into()));
+                input.output.extend(parts.iter().cloned());
+            }
+            if suggested && input.source == "syscall" {
+                for (label, field) in [
+                    ("container_id", "container.id"),
+                    ("container_name", "container.name"),
+                ] {
+                    input.output.push(OutputPart::Text(format!(" {label}=")));
+                    input
+                        .output
+                        .push(OutputPart::Field(peregrine_engine::cond::FieldRef {
+                            name: field.into(),
+                            arg: None,
+                            transformers: Vec::new(),
+                        }));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Starts the configured outputs (`-U` forces unbuffered).

@@ -16,12 +16,28 @@ use crate::value::{Arena, ValType, V};
 pub enum OutputPart {
     Text(String),
     Field(FieldRef),
+    /// falco.yaml's `append_output.extra_fields`: only in `output_fields`,
+    /// under `key`, either a field's typed value (`raw`, one `Field` part)
+    /// or the parts rendered into a string.
+    Extra {
+        key: String,
+        parts: Vec<OutputPart>,
+        raw: bool,
+    },
 }
 
 #[derive(Debug)]
 pub(crate) enum Piece {
     Text(Box<str>),
-    Field { slot: u32, key: Box<str> },
+    Field {
+        slot: u32,
+        key: Box<str>,
+    },
+    Extra {
+        key: Box<str>,
+        pieces: Vec<Piece>,
+        raw: bool,
+    },
 }
 
 pub(crate) fn compile(parts: &[OutputPart], slots: &mut Slots) -> Result<Vec<Piece>, String> {
@@ -34,6 +50,16 @@ pub(crate) fn compile(parts: &[OutputPart], slots: &mut Slots) -> Result<Vec<Pie
                     slot: slots.slot(f)?,
                     key: f.display().into(),
                 },
+                OutputPart::Extra { key, parts, raw } => {
+                    if *raw && !matches!(parts.as_slice(), [OutputPart::Field(_)]) {
+                        return Err(format!("extra field '{key}': a raw field is one field"));
+                    }
+                    Piece::Extra {
+                        key: key.as_str().into(),
+                        pieces: compile(parts, slots)?,
+                        raw: *raw,
+                    }
+                }
             })
         })
         .collect()
@@ -97,6 +123,30 @@ pub(crate) fn render(
     for p in pieces {
         match p {
             Piece::Text(t) => text.push_str(t),
+            Piece::Extra { key, pieces, raw } => {
+                if fields.iter().any(|(k, _)| **k == **key) {
+                    continue;
+                }
+                let mut inner_text = String::new();
+                let mut inner_fields = Vec::new();
+                render(
+                    pieces,
+                    slots,
+                    arena,
+                    ctx,
+                    &mut inner_text,
+                    &mut inner_fields,
+                );
+                let value = if *raw {
+                    inner_fields
+                        .pop()
+                        .map(|(_, v)| v)
+                        .unwrap_or(FieldValue::Null)
+                } else {
+                    FieldValue::Str(inner_text)
+                };
+                fields.push((key.to_string(), value));
+            }
             Piece::Field { slot, key } => {
                 let (s, e) = values(slots, arena, ctx, *slot);
                 let spec = slots.spec(*slot);

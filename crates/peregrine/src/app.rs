@@ -129,12 +129,14 @@ pub fn build_engine(args: &FalcoArgs, cfg: &config::Config) -> Result<(Ruleset, 
 /// rule outputs: each matching entry appends `" " + extra_output`, and with
 /// `suggested_output` the suggested fields of the loaded plugins (the
 /// container plugin suggests `container_id=%container.id` and
-/// `container_name=%container.name`). `extra_fields` are not applied yet.
+/// `container_name=%container.name`); `extra_fields` go to `output_fields`
+/// only (a formatted string under its name, or a raw typed field).
 fn apply_append_output(
     inputs: &mut [peregrine_engine::RuleInput],
     cfg: &config::Config,
 ) -> Result<(), String> {
     use peregrine_engine::OutputPart;
+    use peregrine_outputs::append::ExtraField;
     let container_plugin = cfg.plugins.iter().any(|p| p.name == "container");
     let registry = peregrine_rules::FieldRegistry::syscall();
     for entry in &cfg.append_output {
@@ -146,6 +148,20 @@ fn apply_append_output(
             }
             _ => None,
         };
+        let mut extra_fields = Vec::new();
+        for ef in &entry.extra_fields {
+            let (key, fmt, raw) = match ef {
+                ExtraField::Formatted { name, format } => (name.clone(), format.clone(), false),
+                ExtraField::Raw(field) => (field.clone(), format!("%{field}"), true),
+            };
+            let t = peregrine_rules::output::OutputTemplate::parse(&fmt, &registry)
+                .map_err(|e| format!("append_output: extra_fields '{key}': {e}"))?;
+            extra_fields.push(OutputPart::Extra {
+                key,
+                parts: bridge::output_parts(&t)?,
+                raw,
+            });
+        }
         let suggested = entry.suggested_output && container_plugin;
         for input in inputs.iter_mut() {
             if !entry.matches(&input.source, &input.name, &input.tags) {
@@ -155,6 +171,7 @@ fn apply_append_output(
                 input.output.push(OutputPart::Text(" ".into()));
                 input.output.extend(parts.iter().cloned());
             }
+            input.output.extend(extra_fields.iter().cloned());
             if suggested && input.source == "syscall" {
                 for (label, field) in [
                     ("container_id", "container.id"),

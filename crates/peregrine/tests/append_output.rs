@@ -18,7 +18,7 @@ fn append_output_extends_matching_rules_outputs() {
     let cfg = dir.join("falco.yaml");
     std::fs::write(
         &cfg,
-        "stdout_output: {enabled: true}\njson_output: true\nload_plugins: [container]\nplugins:\n  - name: container\n    library_path: libcontainer.so\nappend_output:\n  - suggested_output: true\n  - match: {rule: exec_from_cat}\n    extra_output: \"pid=%proc.pid\"\n",
+        "stdout_output: {enabled: true}\njson_output: true\nload_plugins: [container]\nplugins:\n  - name: container\n    library_path: libcontainer.so\nappend_output:\n  - suggested_output: true\n  - match: {rule: exec_from_cat}\n    extra_output: \"pid=%proc.pid\"\n    extra_fields:\n      - summary: \"%proc.name ran %proc.exe\"\n      - proc.ppid\n",
     )
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_peregrine"))
@@ -56,6 +56,20 @@ fn append_output_extends_matching_rules_outputs() {
                 )),
                 "{text}"
             );
+            // extra_fields: only in output_fields, formatted or typed.
+            let summary = fields["summary"].as_str().unwrap_or_default();
+            assert!(
+                summary.starts_with("cat ran ") && summary.len() > "cat ran ".len(),
+                "{a}"
+            );
+            assert!(
+                fields["proc.ppid"].is_u64() || fields["proc.ppid"].is_i64(),
+                "{a}"
+            );
+            assert!(
+                !text.contains("summary") && !text.contains(" ran "),
+                "{text}"
+            );
             saw_extra = true;
         } else {
             assert!(
@@ -63,6 +77,7 @@ fn append_output_extends_matching_rules_outputs() {
                 "{text}"
             );
             assert!(fields.get("proc.pid").is_none(), "{a}");
+            assert!(fields.get("summary").is_none(), "{a}");
         }
     }
     assert!(saw_extra, "no exec_from_cat alert: {alerts:?}");

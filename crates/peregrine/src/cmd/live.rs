@@ -122,8 +122,9 @@ fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
     }
     ReloadTriggers::install_signal_handlers().map_err(|e| format!("signal handlers: {e}"))?;
     let outputs = Arc::new(app::start_outputs(args, cfg)?);
-    let web = app::start_webserver(cfg)?;
     let mut src = crate::app::open_live(&mut lc)?;
+    // /healthz answers only once the probe is attached: ready means detecting.
+    let web = app::start_webserver(cfg)?;
     eprintln!(
         "peregrine: live detection started: {} rules, {} syscalls captured, {} threads from /proc",
         engine.rule_count(),

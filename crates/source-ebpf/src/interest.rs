@@ -188,6 +188,21 @@ pub fn event_sc_names(event_type: u16) -> [Option<&'static str>; 2] {
     [Some(base), twin]
 }
 
+/// The syscalls that reach user space as generic events: every named
+/// `PPM_SC_*` code that no specific event type covers (libscap's generic
+/// entry), less the `na_1` placeholder.
+pub fn generic_set() -> ScSet {
+    let specific = ScSet::from_event_types(2..t::EVENT_MAX as u16);
+    let mut s = ScSet::new();
+    for (code, name) in t::SYSCALL_NAMES.iter().enumerate().skip(1) {
+        let code = code as u16;
+        if !name.is_empty() && !name.starts_with("na_") && !specific.contains(code) {
+            s.insert(code);
+        }
+    }
+    s
+}
+
 /// Syscalls libscap never lets a driver drop (`UF_NEVER_DROP`).
 const NEVER_DROP: &[&str] = &[
     "open",

@@ -5,119 +5,46 @@
 //! The ignored set is Falco's: the high-volume I/O syscalls (events of the
 //! `EC_IO_READ`/`EC_IO_WRITE` categories) minus libsinsp's state set (the
 //! syscalls whose events modify state, plus those libscap never drops).
-//! Events map to syscalls through libscap's events-to-syscalls table
-//! (`gen_event_sc.rs`, facts transcribed by `tools/gen_event_sc.py`).
+//! The sets are the live probe's (`peregrine_ebpf::interest`), so `-i`
+//! lists exactly what live detection leaves out.
 
 use std::collections::BTreeSet;
 
-use peregrine_event::table::{self, category, eflags, EventInfo, ParamInfo, ParamType, SC_MAX};
+use peregrine_ebpf::interest::{self, ScSet};
+use peregrine_event::table::{self, category, EventInfo, ParamInfo, ParamType};
 use serde_json::{json, Map, Value};
 
 use crate::versions::EVENT_SCHEMA_VERSION;
-
-#[rustfmt::skip]
-#[path = "gen_event_sc.rs"]
-mod gen;
-
-/// A set of `PPM_SC_*` codes.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ScSet([bool; SC_MAX]);
-
-impl ScSet {
-    fn empty() -> ScSet {
-        ScSet([false; SC_MAX])
-    }
-
-    /// The syscalls that produce any event type `pick` selects.
-    fn of_events(pick: impl Fn(u16, &EventInfo) -> bool) -> ScSet {
-        let mut s = ScSet::empty();
-        for (ty, info) in table::EVENTS.iter().enumerate() {
-            if pick(ty as u16, info) {
-                for &sc in gen::EVENT_SC[ty] {
-                    s.insert(sc);
-                }
-            }
-        }
-        s
-    }
-
-    fn insert(&mut self, sc: u16) {
-        if let Some(b) = self.0.get_mut(sc as usize) {
-            *b = true;
-        }
-    }
-
-    pub fn contains(&self, sc: u16) -> bool {
-        self.0.get(sc as usize).copied().unwrap_or(false)
-    }
-
-    fn minus(mut self, other: &ScSet) -> ScSet {
-        for (a, b) in self.0.iter_mut().zip(other.0.iter()) {
-            *a &= !b;
-        }
-        self
-    }
-
-    /// Whether any syscall producing this event type is in the set.
-    pub fn covers_event(&self, event_type: u16) -> bool {
-        gen::EVENT_SC
-            .get(event_type as usize)
-            .is_some_and(|scs| scs.iter().any(|&sc| self.contains(sc)))
-    }
-}
-
-/// libsinsp's `sinsp_state_sc_set`.
-pub fn state_sc_set() -> ScSet {
-    let kinds = category::EC_SYSCALL | category::EC_TRACEPOINT;
-    let mut s = ScSet::of_events(|ty, e| {
-        ty >= 2 && e.flags & eflags::EF_MODIFIES_STATE != 0 && e.category & kinds != 0
-    });
-    for &sc in gen::NEVER_DROP_SC {
-        s.insert(sc);
-    }
-    s
-}
-
-/// libsinsp's `io_sc_set`: syscalls of the I/O read and write categories.
-pub fn io_sc_set() -> ScSet {
-    ScSet::of_events(|_, e| {
-        let cat = e.category & (category::EC_SYSCALL - 1);
-        cat == category::EC_IO_READ || cat == category::EC_IO_WRITE
-    })
-}
-
-/// Falco's `ignored_sc_set`: what is left out unless `base_syscalls.all`
-/// (or `-A`) asks for everything.
-pub fn ignored_sc_set() -> ScSet {
-    io_sc_set().minus(&state_sc_set())
-}
 
 fn is_generic(ty: u16) -> bool {
     ty == table::PPME_GENERIC_E || ty == table::PPME_GENERIC_X
 }
 
-/// libsinsp's `sc_set_to_event_names`: names of the (non-generic) events the
-/// syscalls produce, plus the syscalls' own names where no event has them.
+/// The syscalls that produce an event type.
+fn event_scs(ty: u16) -> ScSet {
+    if is_generic(ty) {
+        interest::generic_set()
+    } else {
+        ScSet::from_event_types([ty])
+    }
+}
+
+/// libsinsp's `sc_set_to_event_names` of Falco's ignored set: names of the
+/// (non-generic) events the syscalls produce, plus the syscalls' own names
+/// where no event has them.
 pub fn ignored_event_names() -> BTreeSet<&'static str> {
-    let ignored = ignored_sc_set();
+    let ignored = interest::ignored_set();
     let mut names = BTreeSet::new();
-    let mut covered = ScSet::empty();
+    let mut covered = ScSet::new();
     for (ty, info) in table::EVENTS.iter().enumerate() {
         let ty = ty as u16;
-        if !is_generic(ty) && ignored.covers_event(ty) {
+        let scs = event_scs(ty);
+        if !is_generic(ty) && scs.intersects(&ignored) {
             names.insert(info.name);
-            for &sc in gen::EVENT_SC[ty as usize] {
-                covered.insert(sc);
-            }
+            covered = covered.union(&scs);
         }
     }
-    for sc in 0..SC_MAX as u16 {
-        if ignored.contains(sc) && !covered.contains(sc) {
-            if let Some(n) = table::syscall_name(sc) {
-                names.insert(n);
-            }
-        }
-    }
+    names.extend(ignored.difference(&covered).names());
     names
 }
 
@@ -171,7 +98,7 @@ const CATEGORIES: [&str; 4] = [
 /// not generic, an old version, unused or unknown, then the generic
 /// syscalls by name (sorted; Falco's order there is a hash set's).
 fn entries() -> [Vec<Entry>; 4] {
-    let ignored = ignored_sc_set();
+    let ignored = interest::ignored_set();
     let mut cats: [Vec<Entry>; 4] = Default::default();
     let mut add = |ty: u16, name: &'static str| {
         let Some(info) = table::event_info(ty) else {
@@ -192,7 +119,7 @@ fn entries() -> [Vec<Entry>; 4] {
         cats[slot].push(Entry {
             name,
             enter: table::direction(ty) == table::Direction::Enter,
-            available: !ignored.covers_event(ty),
+            available: !event_scs(ty).intersects(&ignored),
             info,
         });
     };
@@ -207,14 +134,7 @@ fn entries() -> [Vec<Entry>; 4] {
         }
         add(ty, info.name);
     }
-    let mut generic: BTreeSet<&'static str> = BTreeSet::new();
-    for ty in [table::PPME_GENERIC_E, table::PPME_GENERIC_X] {
-        for &sc in gen::EVENT_SC[ty as usize] {
-            if let Some(n) = table::syscall_name(sc).filter(|n| *n != "unknown") {
-                generic.insert(n);
-            }
-        }
-    }
+    let generic: BTreeSet<&'static str> = interest::generic_set().names().collect();
     for name in generic {
         add(table::PPME_GENERIC_E, name);
         add(table::PPME_GENERIC_X, name);

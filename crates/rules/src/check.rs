@@ -10,7 +10,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::ast::{CmpOp, Expr, ExprKind, Operator, Pos, Transformer};
 use crate::fields::{flags, FieldArg, FieldError, FieldRegistry, FieldType};
-use crate::gen_events::{EVENT_NAMES, SYSCALL_NAMES};
+use peregrine_event::table::{EVENTS, SYSCALL_NAMES};
 
 /// Why a condition does not compile.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +44,7 @@ pub const PLUGIN_ASYNC_EVENT_NAMES: [&str; 2] = ["container", "container_removed
 
 /// Whether `name` is a valid `evt.type` value.
 pub fn is_event_type_name(name: &str) -> bool {
-    EVENT_NAMES.contains(&name)
+    EVENTS.iter().any(|e| e.name == name)
         || SYSCALL_NAMES.contains(&name)
         || PLUGIN_ASYNC_EVENT_NAMES.contains(&name)
 }

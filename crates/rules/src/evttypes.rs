@@ -12,16 +12,13 @@ use std::fmt;
 
 use crate::ast::{CmpOp, Expr, ExprKind};
 use crate::check::PLUGIN_ASYNC_EVENT_NAMES;
-use crate::gen_events::{EVENT_NAMES, SYSCALL_NAMES};
+use peregrine_event::table::{EVENTS, SYSCALL_NAMES};
+/// The generic syscall events (for syscalls without their own event) and
+/// the async (plugin) event type.
+pub use peregrine_event::table::{PPME_ASYNCEVENT_E, PPME_GENERIC_E, PPME_GENERIC_X};
 
 /// Number of libscap event types (`PPM_EVENT_MAX`).
-pub const EVENT_TYPE_COUNT: usize = EVENT_NAMES.len();
-
-/// The generic syscall events, used for syscalls without their own event.
-pub const PPME_GENERIC_E: u16 = 0;
-pub const PPME_GENERIC_X: u16 = 1;
-/// The async (plugin) event type.
-pub const PPME_ASYNCEVENT_E: u16 = 402;
+pub const EVENT_TYPE_COUNT: usize = peregrine_event::table::EVENT_MAX;
 
 const WORDS: usize = EVENT_TYPE_COUNT.div_ceil(64);
 
@@ -105,7 +102,7 @@ impl EventTypeSet {
     pub fn names(&self) -> Vec<&'static str> {
         let mut out: Vec<&'static str> = Vec::new();
         for c in self.codes() {
-            let n = EVENT_NAMES[c as usize];
+            let n = EVENTS[c as usize].name;
             if !out.contains(&n) {
                 out.push(n);
             }
@@ -121,8 +118,8 @@ impl EventTypeSet {
         let mut leftover = false;
         for name in names {
             let mut found = false;
-            for (code, n) in EVENT_NAMES.iter().enumerate().skip(2) {
-                if *n == name {
+            for (code, e) in EVENTS.iter().enumerate().skip(2) {
+                if e.name == name {
                     s.insert(code as u16);
                     found = true;
                 }

@@ -57,8 +57,6 @@ pub mod describe;
 pub mod escaping;
 pub mod evttypes;
 pub mod fields;
-#[rustfmt::skip]
-mod gen_events;
 pub mod loader;
 pub mod output;
 pub mod parser;

@@ -10,7 +10,7 @@ pub mod listing;
 
 use std::fmt;
 
-use crate::gen_events::{EVENT_NAMES, EVENT_PARAMS};
+use peregrine_event::table::{self, ParamType};
 
 /// Field value types, libscap's `PT_*` param types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,6 +62,66 @@ pub enum FieldType {
     Enumflags8,
     Enumflags16,
     Enumflags32,
+}
+
+/// An event param's type as a field type (`evt.arg.*`); the 32-bit fd and
+/// pid forms read as their 64-bit ones.
+impl From<ParamType> for FieldType {
+    fn from(t: ParamType) -> FieldType {
+        use FieldType::*;
+        use ParamType as P;
+        match t {
+            P::None => None,
+            P::Int8 => Int8,
+            P::Int16 => Int16,
+            P::Int32 => Int32,
+            P::Int64 => Int64,
+            P::Uint8 => Uint8,
+            P::Uint16 => Uint16,
+            P::Uint32 => Uint32,
+            P::Uint64 => Uint64,
+            P::Charbuf => Charbuf,
+            P::Bytebuf => Bytebuf,
+            P::Errno => Errno,
+            P::Sockaddr => Sockaddr,
+            P::Socktuple => Socktuple,
+            P::Fd => Fd,
+            P::Pid => Pid,
+            P::Fdlist => Fdlist,
+            P::Fspath => Fspath,
+            P::Syscallid => Syscallid,
+            P::Sigtype => Sigtype,
+            P::Reltime => Reltime,
+            P::Abstime => Abstime,
+            P::Port => Port,
+            P::L4proto => L4proto,
+            P::Sockfamily => Sockfamily,
+            P::Bool => Bool,
+            P::Ipv4addr => Ipv4addr,
+            P::Dyn => Dyn,
+            P::Flags8 => Flags8,
+            P::Flags16 => Flags16,
+            P::Flags32 => Flags32,
+            P::Uid => Uid,
+            P::Gid => Gid,
+            P::Double => Double,
+            P::Sigset => Sigset,
+            P::Charbufarray => Charbufarray,
+            P::CharbufPairArray => CharbufPairArray,
+            P::Ipv4net => Ipv4net,
+            P::Ipv6addr => Ipv6addr,
+            P::Ipv6net => Ipv6net,
+            P::Ipaddr => Ipaddr,
+            P::Ipnet => Ipnet,
+            P::Mode => Mode,
+            P::Fsrelpath => Fsrelpath,
+            P::Enumflags8 => Enumflags8,
+            P::Enumflags16 => Enumflags16,
+            P::Enumflags32 => Enumflags32,
+            P::Fd32 => Fd,
+            P::Pid32 => Pid,
+        }
+    }
 }
 
 impl FieldType {
@@ -474,12 +534,16 @@ fn bracket_index(name: &str, val: &str) -> Result<(i128, usize), FieldError> {
     Ok((number(&rest[..close])?, name.len() + 1 + close + 1))
 }
 
+/// The longest event param name `s` starts with, and its type where the
+/// event table first defines it.
 fn longest_param(s: &str) -> Option<(&'static str, FieldType)> {
-    EVENT_PARAMS
-        .iter()
-        .filter(|(n, _)| s.starts_with(n))
-        .max_by_key(|(n, _)| n.len())
-        .copied()
+    let mut best: Option<(&'static str, FieldType)> = None;
+    for p in table::EVENTS.iter().flat_map(|e| e.params) {
+        if s.starts_with(p.name) && best.is_none_or(|(n, _)| p.name.len() > n.len()) {
+            best = Some((p.name, p.ty.into()));
+        }
+    }
+    best
 }
 
 fn event(class: &'static ClassInfo, val: &str) -> ParseResult {
@@ -557,7 +621,7 @@ fn event(class: &'static ClassInfo, val: &str) -> ParseResult {
         let itype = &val[12..];
         let (len, code) = if let Some(n) = scan_int(itype).filter(|n| *n >= 0) {
             (val.len(), n.min(u32::MAX as i128) as u32)
-        } else if let Some(i) = EVENT_NAMES.iter().position(|n| *n == itype) {
+        } else if let Some(i) = table::EVENTS.iter().position(|e| e.name == itype) {
             (val.len(), i as u32)
         } else {
             (0, 0)

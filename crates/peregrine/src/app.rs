@@ -281,31 +281,47 @@ pub fn start_webserver(cfg: &config::Config) -> Result<Option<crate::web::WebSer
         .map_err(|e| e.to_string())
 }
 
-/// Falco's internal alert for syscall event drops.
-pub fn drop_alert(
-    msg: &str,
-    report: &peregrine_ebpf::DropReport,
-) -> peregrine_alert::InternalAlert {
-    use peregrine_alert::FieldValue;
-    let time_ns = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
-    peregrine_alert::InternalAlert {
-        time_ns,
-        rule: "Falco internal: syscall event drop".into(),
-        priority: Priority::Debug,
-        output: msg.to_string(),
-        output_fields: vec![
-            ("n_evts".into(), FieldValue::U64(report.delta.n_evts)),
-            ("n_drops".into(), FieldValue::U64(report.delta.n_drops())),
-            (
-                "n_drops_buffer_total".into(),
-                FieldValue::U64(report.delta.n_drops_buffer),
-            ),
-        ],
-        hostname: hostname(),
+/// The config's `syscall_event_drops` (checked when the config loaded).
+pub fn drop_settings(cfg: &crate::config::Config) -> peregrine::drops::DropSettings {
+    let d = &cfg.syscall_event_drops;
+    peregrine::drops::DropSettings {
+        actions: d
+            .actions
+            .iter()
+            .filter_map(|a| peregrine::drops::DropAction::parse(a))
+            .collect(),
+        threshold: d.threshold,
+        rate: d.rate,
+        max_burst: d.max_burst.max(0) as u64,
+        simulate: d.simulate_drops,
     }
+}
+
+/// Runs the configured actions for a detected drop (`ebpf`: the live probe
+/// is the source); false for `exit`.
+pub fn drop_actions(
+    settings: &peregrine::drops::DropSettings,
+    d: &peregrine::drops::Detected,
+    outputs: &peregrine_outputs::Outputs,
+    hostname: &std::sync::Arc<str>,
+    ebpf: bool,
+) -> bool {
+    let mut keep_going = true;
+    for a in &settings.actions {
+        match a {
+            peregrine::drops::DropAction::Ignore => {}
+            peregrine::drops::DropAction::Log => logger::debug(&d.message()),
+            peregrine::drops::DropAction::Alert => {
+                outputs.enqueue_internal(d.alert(hostname.clone(), ebpf));
+            }
+            peregrine::drops::DropAction::Exit => {
+                logger::log(logger::Level::Critical, &d.message());
+                logger::log(logger::Level::Critical, "Exiting.");
+                keep_going = false;
+            }
+        }
+    }
+    keep_going
 }
 
 /// Opens the live source. The per-syscall tracepoint design needs tracefs;

@@ -29,7 +29,6 @@
 //! }
 //! ```
 
-pub mod drops;
 pub mod interest;
 pub mod live;
 pub mod loader;
@@ -37,7 +36,6 @@ pub mod procfs;
 pub mod ring;
 pub mod syscalls;
 
-pub use drops::{DropAction, DropMonitor, DropPolicy, DropReport};
 pub use interest::{BaseSyscalls, ScSet};
-pub use live::{LiveConfig, LiveError, LiveSource, LiveStats};
+pub use live::{DropCounters, LiveConfig, LiveError, LiveSource, LiveStats};
 pub use loader::{buf_size_preset_bytes, Design, Probe, ProbeConfig, ProbeError, Wakeup};

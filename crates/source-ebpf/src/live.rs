@@ -7,7 +7,6 @@
 //! queue, and when the engine falls behind the kernel counts drops instead of
 //! blocking the traced programs.
 
-use crate::drops::DropCounters;
 use crate::loader::{CpuCounters, Probe, ProbeConfig, ProbeError, Wakeup};
 use crate::procfs::{self, ProcScan};
 use crate::ring::{Record, Ring};
@@ -82,13 +81,30 @@ impl LiveStats {
             .map(|c| c.n_drops_buffer + c.n_drops_max_event_size + c.n_drops_scratch)
             .sum()
     }
-    /// The counters [`crate::drops::DropMonitor`] works on.
+    /// The totals a drop monitor compares from one check to the next.
     pub fn drop_counters(&self) -> DropCounters {
         DropCounters {
             n_evts: self.n_evts(),
             n_drops_buffer: self.n_drops_buffer(),
             n_drops_other: self.per_cpu.iter().map(|c| c.n_drops_max_event_size).sum(),
         }
+    }
+}
+
+/// Counters as the kernel keeps them (totals since start).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DropCounters {
+    /// Events the probe saw, dropped ones included.
+    pub n_evts: u64,
+    /// Dropped because the ring buffer was full.
+    pub n_drops_buffer: u64,
+    /// Dropped for any other reason (event too large, ...).
+    pub n_drops_other: u64,
+}
+
+impl DropCounters {
+    pub fn n_drops(&self) -> u64 {
+        self.n_drops_buffer + self.n_drops_other
     }
 }
 

@@ -7,9 +7,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use peregrine::drops::{DropMonitor, DropStats};
 use peregrine_container::ContainerManager;
 use peregrine_ebpf::interest::{self, BaseSyscalls, ScSet};
-use peregrine_ebpf::{DropAction, DropMonitor, DropPolicy, LiveConfig, LiveStats};
+use peregrine_ebpf::{LiveConfig, LiveStats};
 use peregrine_engine::{Engine, Pipeline};
 use peregrine_event::source::{EventSource, Next};
 use peregrine_state::StateConfig;
@@ -44,20 +45,15 @@ pub fn interest_for(engine: &Engine, cfg: &Config, all_events: bool) -> interest
     interest::select(&rules, &base)
 }
 
-fn drop_policy(cfg: &Config) -> Result<DropPolicy, String> {
-    let d = &cfg.syscall_event_drops;
-    let actions = d
-        .actions
-        .iter()
-        .map(|a| a.parse::<DropAction>())
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(DropPolicy {
-        threshold: d.threshold,
-        actions,
-        rate: d.rate,
-        max_burst: d.max_burst.max(1) as f64,
-        simulate_drops: d.simulate_drops,
-    })
+/// The probe's counters in the drop monitor's terms.
+fn drop_stats(stats: &LiveStats) -> DropStats {
+    DropStats {
+        n_evts: stats.n_evts(),
+        n_drops: stats.n_drops(),
+        n_drops_buffer: stats.n_drops_buffer(),
+        n_drops_scratch_map: stats.per_cpu.iter().map(|c| c.n_drops_scratch).sum(),
+        ..DropStats::default()
+    }
 }
 
 fn live_config(args: &FalcoArgs, cfg: &Config, set: ScSet) -> Result<LiveConfig, String> {
@@ -115,7 +111,6 @@ fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
             names.join(", ")
         );
     }
-    let policy = drop_policy(cfg)?;
     let mut lc = live_config(args, cfg, selection.set)?;
     if args.dry_run {
         return Ok(0);
@@ -155,14 +150,17 @@ fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
     });
     let deadline = args.duration_secs.map(|s| started + Duration::from_secs(s));
     let initial = src.stats().map_err(|e| e.to_string())?;
-    let mut drops = DropMonitor::new(policy, mono_ns(), initial.drop_counters());
+    let mut drops = DropMonitor::new(app::drop_settings(cfg));
+    let mut next_second = wall_ns();
+    // The first call starts the monitor's one-second clock.
+    let _ = drops.on_event(next_second, &drop_stats(&initial));
+    let hostname = app::hostname();
     let rules_files = app::rules_paths(args, cfg);
     let mut metrics = super::live_metrics::LiveMetrics::new(
         peregrine_metrics::Registry::global().clone(),
         &rules_files,
         "modern_ebpf",
     );
-    let mut next_publish = Instant::now();
     let mut since_tick = 0u64;
     let mut exit_code = 0u8;
     let mut on_alert = |a| {
@@ -195,29 +193,20 @@ fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
-        if Instant::now() >= next_publish {
-            next_publish = Instant::now() + Duration::from_secs(1);
+        // Once a second: one read of the kernel counters feeds the metrics
+        // and Falco's syscall_event_drops monitor.
+        let now = wall_ns();
+        if now >= next_second {
+            next_second = now + 1_000_000_000;
             if let Ok(stats) = src.stats() {
                 metrics.publish(&stats, &pipeline.engine);
-            }
-        }
-        let now = mono_ns();
-        if let Some(report) = drops.check(now, || {
-            src.stats().map(|s| s.drop_counters()).unwrap_or_default()
-        }) {
-            let msg = report.message();
-            if report.log {
-                eprintln!("peregrine: {msg}");
-            }
-            if report.alert {
-                outputs.enqueue_internal(app::drop_alert(&msg, &report));
-            }
-            if report.exit {
-                eprintln!(
-                    "peregrine: exiting on syscall event drops (syscall_event_drops.actions: exit)"
-                );
-                exit_code = 1;
-                break;
+                if let Some(d) = drops.on_event(now, &drop_stats(&stats)) {
+                    if !app::drop_actions(&drops.settings, &d, &outputs, &hostname, true) {
+                        eprintln!("Error: Drop manager internal error");
+                        exit_code = 1;
+                        break;
+                    }
+                }
             }
         }
         if ReloadTriggers::take_reload() {
@@ -254,7 +243,8 @@ fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
         Ok(o) => Some(o.shutdown()),
         Err(_) => None,
     };
-    print_summary(&stats, &drops, started.elapsed());
+    print_summary(&stats, started.elapsed());
+    eprint!("{}", drops.stats_text());
     print!("{}", app::summary(&pipeline.engine.counts()));
     if let Some(r) = report {
         let lost: u64 = r.outputs.iter().map(|o| o.dropped + o.failed).sum();
@@ -280,7 +270,7 @@ fn reload(args: &FalcoArgs, _loaded: &Loaded) -> Result<(Engine, Config), String
     Ok((engine, fresh.config))
 }
 
-fn print_summary(stats: &LiveStats, drops: &DropMonitor, elapsed: Duration) {
+fn print_summary(stats: &LiveStats, elapsed: Duration) {
     let secs = elapsed.as_secs_f64().max(1e-9);
     eprintln!(
         "Events seen by the probe: {} ({:.0}/s), delivered: {}, dropped: {} (buffer full: {})",
@@ -290,13 +280,11 @@ fn print_summary(stats: &LiveStats, drops: &DropMonitor, elapsed: Duration) {
         stats.n_drops(),
         stats.n_drops_buffer()
     );
-    eprintln!(
-        "Syscall event drop monitoring:\n   - event drop detected: {} occurrences\n   - num times actions taken: {}",
-        drops.drop_intervals, drops.actions_taken
-    );
 }
 
-fn mono_ns() -> u64 {
-    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    START.get_or_init(Instant::now).elapsed().as_nanos() as u64
+/// Wall-clock ns, the time base of the probe's event timestamps.
+fn wall_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
 }

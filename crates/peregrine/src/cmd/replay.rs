@@ -5,8 +5,7 @@
 //! counters, so only `simulate_drops` triggers it), whose report ends the
 //! run on stderr.
 
-use peregrine::drops::{Detected, DropAction, DropMonitor, DropSettings, DropStats};
-use peregrine::logger::{self, Level};
+use peregrine::drops::{DropMonitor, DropStats};
 use peregrine_engine::{CaptureContainers, Pipeline};
 use peregrine_scap::ScapReader;
 use peregrine_state::StateConfig;
@@ -58,7 +57,7 @@ pub fn run(args: &FalcoArgs, loaded: &Loaded) -> u8 {
     let mut on_alert = |a| {
         outputs.enqueue(a);
     };
-    let mut drops = DropMonitor::new(drop_settings(cfg));
+    let mut drops = DropMonitor::new(app::drop_settings(cfg));
     let hostname = app::hostname();
     // A capture has no kernel counters: only simulated drops can show.
     let no_counters = DropStats::default();
@@ -67,7 +66,7 @@ pub fn run(args: &FalcoArgs, loaded: &Loaded) -> u8 {
         match reader.next_event() {
             Ok(Some(ev)) => {
                 if let Some(d) = drops.on_event(ev.event.ts(), &no_counters) {
-                    if !drop_actions(&drops.settings, &d, &outputs, &hostname) {
+                    if !app::drop_actions(&drops.settings, &d, &outputs, &hostname, false) {
                         fatal = Some("Drop manager internal error");
                         break 1;
                     }
@@ -88,45 +87,4 @@ pub fn run(args: &FalcoArgs, loaded: &Loaded) -> u8 {
         eprintln!("Error: {e}");
     }
     code
-}
-
-/// The config's `syscall_event_drops` (checked when the config loaded).
-fn drop_settings(cfg: &crate::config::Config) -> DropSettings {
-    let d = &cfg.syscall_event_drops;
-    DropSettings {
-        actions: d
-            .actions
-            .iter()
-            .filter_map(|a| DropAction::parse(a))
-            .collect(),
-        threshold: d.threshold,
-        rate: d.rate,
-        max_burst: d.max_burst.max(0) as u64,
-        simulate: d.simulate_drops,
-    }
-}
-
-/// Runs the configured actions for a detected drop; false for `exit`.
-fn drop_actions(
-    settings: &DropSettings,
-    d: &Detected,
-    outputs: &peregrine_outputs::Outputs,
-    hostname: &std::sync::Arc<str>,
-) -> bool {
-    let mut keep_going = true;
-    for a in &settings.actions {
-        match a {
-            DropAction::Ignore => {}
-            DropAction::Log => logger::debug(&d.message()),
-            DropAction::Alert => {
-                outputs.enqueue_internal(d.alert(hostname.clone(), false));
-            }
-            DropAction::Exit => {
-                logger::log(Level::Critical, &d.message());
-                logger::log(Level::Critical, "Exiting.");
-                keep_going = false;
-            }
-        }
-    }
-    keep_going
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use peregrine_ebpf::interest::{self, BaseSyscalls, ScSet};
 use peregrine_ebpf::LiveConfig;
-use peregrine_engine::{Engine, EngineConfig, Pipeline, RuleInput};
+use peregrine_engine::RawView;
 use peregrine_event::source::{EventSource, Next};
 use peregrine_scap::ScapWriter;
 use peregrine_state::StateConfig;
@@ -29,30 +29,13 @@ pub fn run(args: &CaptureArgs) -> u8 {
     }
 }
 
-/// An engine with one rule whose condition is the filter (so fields read
-/// state exactly as rules do).
-fn filter_engine(expr: &str) -> Result<Engine, String> {
-    let parsed = peregrine_rules::parse(expr).map_err(|e| format!("filter: {e}"))?;
-    let condition = peregrine::bridge::cond(&parsed)?;
-    let rule = RuleInput {
-        name: "capture filter".into(),
-        condition,
-        output: Vec::new(),
-        priority: peregrine_alert::Priority::Debug,
-        tags: Vec::new(),
-        source: "syscall".into(),
-        enabled: true,
-    };
-    Engine::new(vec![rule], EngineConfig::default()).map_err(|errs| {
-        errs.iter()
-            .map(|e| format!("filter: {}", e.message))
-            .collect::<Vec<_>>()
-            .join("\n")
-    })
-}
-
 fn capture(args: &CaptureArgs) -> Result<u64, String> {
-    let mut filter = args.filter.as_deref().map(filter_engine).transpose()?;
+    let mut filter = args
+        .filter
+        .as_deref()
+        .map(super::events::compile_filter)
+        .transpose()
+        .map_err(|e| format!("filter: {e}"))?;
     ReloadTriggers::install_signal_handlers().map_err(|e| format!("signal handlers: {e}"))?;
     let everything = interest::select(
         &ScSet::all(),
@@ -66,10 +49,10 @@ fn capture(args: &CaptureArgs) -> Result<u64, String> {
     let mut src = crate::app::open_live(&mut lc)?;
     let mut writer = ScapWriter::create(&args.write, src.tables())
         .map_err(|e| format!("cannot write {}: {e}", args.write))?;
-    // The filter judges events with state; the pipeline owns it.
-    let mut pipeline = filter
-        .take()
-        .map(|engine| Pipeline::new(engine, src.tables(), StateConfig::default()));
+    // The filter judges events with state, kept as `events -w` keeps it.
+    let mut view = filter
+        .is_some()
+        .then(|| RawView::new(src.tables(), StateConfig::default()));
     let deadline = args
         .duration_secs
         .map(|s| Instant::now() + Duration::from_secs(s));
@@ -77,12 +60,11 @@ fn capture(args: &CaptureArgs) -> Result<u64, String> {
     loop {
         match src.next() {
             Ok(Next::Event(ev)) => {
-                let keep = match &mut pipeline {
+                let keep = match view.as_mut() {
                     None => true,
-                    Some(p) => {
-                        let mut matched = false;
-                        p.on_event(&ev, &mut |_| matched = true);
-                        matched
+                    Some(v) => {
+                        v.observe(&ev.event);
+                        super::events::matches(&mut filter, v, &ev)
                     }
                 };
                 if keep {

@@ -50,12 +50,14 @@ pub fn run(args: &EventsArgs) -> u8 {
 }
 
 /// The filter argument, compiled with the engine (the fields of rules).
-fn compile_filter(expression: &str) -> Result<Filter, String> {
+pub(crate) fn compile_filter(expression: &str) -> Result<Filter, String> {
     let cond = peregrine::bridge::filter(expression)?;
     Filter::new(&cond, Arc::from(""))
 }
 
-fn matches(filter: &mut Option<Filter>, view: &RawView, ev: &SourcedEvent<'_>) -> bool {
+/// Whether `ev` (already observed by `view`) passes the filter; no filter
+/// passes everything.
+pub(crate) fn matches(filter: &mut Option<Filter>, view: &RawView, ev: &SourcedEvent<'_>) -> bool {
     let Some(f) = filter else {
         return true;
     };

@@ -183,6 +183,47 @@ pub struct GroupRecord {
     pub container_id: String,
 }
 
+/// `/etc/passwd` text (`name:x:uid:gid:gecos:home:shell` lines) as user
+/// records of `container_id` (empty: the host); comments and malformed
+/// lines are skipped.
+pub fn parse_passwd(text: &str, container_id: &str) -> Vec<UserRecord> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            if f.len() < 7 {
+                return None;
+            }
+            Some(UserRecord {
+                uid: f[2].parse().ok()?,
+                gid: f[3].parse().ok()?,
+                name: f[0].to_string(),
+                homedir: f[5].to_string(),
+                shell: f[6].to_string(),
+                container_id: container_id.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// `/etc/group` text (`name:x:gid:members` lines) as group records.
+pub fn parse_group(text: &str, container_id: &str) -> Vec<GroupRecord> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            if f.len() < 3 {
+                return None;
+            }
+            Some(GroupRecord {
+                gid: f[2].parse().ok()?,
+                name: f[0].to_string(),
+                container_id: container_id.to_string(),
+            })
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MachineInfo {
     pub num_cpus: u32,

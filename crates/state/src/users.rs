@@ -99,48 +99,10 @@ impl Users {
     }
 }
 
-/// Parses /etc/passwd content into user records (malformed lines skipped).
-pub fn parse_passwd(text: &str, container_id: &str) -> Vec<UserRecord> {
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            if f.len() < 7 {
-                return None;
-            }
-            Some(UserRecord {
-                uid: f[2].parse().ok()?,
-                gid: f[3].parse().ok()?,
-                name: f[0].to_string(),
-                homedir: f[5].to_string(),
-                shell: f[6].to_string(),
-                container_id: container_id.to_string(),
-            })
-        })
-        .collect()
-}
-
-/// Parses /etc/group content into group records.
-pub fn parse_group(text: &str, container_id: &str) -> Vec<GroupRecord> {
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            if f.len() < 3 {
-                return None;
-            }
-            Some(GroupRecord {
-                gid: f[2].parse().ok()?,
-                name: f[0].to_string(),
-                container_id: container_id.to_string(),
-            })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use peregrine_event::records::{parse_group, parse_passwd};
 
     #[test]
     fn container_users_shadow_host_users() {

@@ -1,44 +1,15 @@
 //! Users and groups from the host's `/etc/passwd` and `/etc/group`.
 
-use peregrine_event::records::{GroupRecord, UserRecord};
+use peregrine_event::records::{self, GroupRecord, UserRecord};
 
-/// `name:x:uid:gid:gecos:home:shell` lines; malformed lines are skipped.
+/// The host's `/etc/passwd` text as user records.
 pub fn parse_passwd(s: &str) -> Vec<UserRecord> {
-    s.lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            if f.len() < 7 {
-                return None;
-            }
-            Some(UserRecord {
-                uid: f[2].parse().ok()?,
-                gid: f[3].parse().ok()?,
-                name: f[0].to_string(),
-                homedir: f[5].to_string(),
-                shell: f[6].to_string(),
-                container_id: String::new(),
-            })
-        })
-        .collect()
+    records::parse_passwd(s, "")
 }
 
-/// `name:x:gid:members` lines.
+/// The host's `/etc/group` text as group records.
 pub fn parse_group(s: &str) -> Vec<GroupRecord> {
-    s.lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            if f.len() < 3 {
-                return None;
-            }
-            Some(GroupRecord {
-                gid: f[2].parse().ok()?,
-                name: f[0].to_string(),
-                container_id: String::new(),
-            })
-        })
-        .collect()
+    records::parse_group(s, "")
 }
 
 #[cfg(test)]

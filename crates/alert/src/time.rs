@@ -19,63 +19,24 @@ pub fn local_offset_secs() -> i64 {
         .unwrap_or(0);
     let checked = CHECKED_AT.load(Ordering::Relaxed);
     if checked == 0 || now >= checked + 60 {
-        OFFSET.store(query_offset(now), Ordering::Relaxed);
+        OFFSET.store(
+            peregrine_event::time::local_offset_secs(now as i64),
+            Ordering::Relaxed,
+        );
         CHECKED_AT.store(now.max(1), Ordering::Relaxed);
     }
     OFFSET.load(Ordering::Relaxed)
 }
 
-fn query_offset(now: u64) -> i64 {
-    let t = now as libc::time_t;
-    // SAFETY: localtime_r only writes into the tm we pass.
-    unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        if libc::localtime_r(&t, &mut tm).is_null() {
-            return 0;
-        }
-        tm.tm_gmtoff
-    }
-}
-
 /// `HH:MM:SS.nnnnnnnnn` in local time (Falco's `evt.time`).
-pub fn write_time_of_day(out: &mut String, ts_ns: u64, offset_secs: i64) {
-    let secs = (ts_ns / NS) as i64 + offset_secs;
-    let s = secs.rem_euclid(86_400);
-    let _ = write!(
-        out,
-        "{:02}:{:02}:{:02}.{:09}",
-        s / 3600,
-        (s % 3600) / 60,
-        s % 60,
-        ts_ns % NS
-    );
-}
-
-/// Civil date from days since 1970-01-01 (proleptic Gregorian).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
+pub use peregrine_event::time::write_clock as write_time_of_day;
 
 /// `YYYY-MM-DDTHH:MM:SS.nnnnnnnnn` in UTC, without a zone suffix.
 fn write_utc(out: &mut String, ts_ns: u64) {
-    let secs = (ts_ns / NS) as i64;
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    let s = secs.rem_euclid(86_400);
+    let (y, m, d, h, mi, s) = peregrine_event::time::civil((ts_ns / NS) as i64);
     let _ = write!(
         out,
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:09}",
-        s / 3600,
-        (s % 3600) / 60,
-        s % 60,
+        "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:09}",
         ts_ns % NS
     );
 }

@@ -35,18 +35,21 @@ pub fn civil(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
 
 /// `HH:MM:SS.nnnnnnnnn` in local time (`evt.time`).
 pub fn write_time_of_day(out: &mut String, ts_ns: u64) {
-    use std::fmt::Write;
     let secs = (ts_ns / 1_000_000_000) as i64;
-    let nsec = ts_ns % 1_000_000_000;
-    let local = secs + local_offset_secs(secs);
-    let s = local.rem_euclid(86_400);
+    write_clock(out, ts_ns, local_offset_secs(secs));
+}
+
+/// `HH:MM:SS.nnnnnnnnn` of `ts_ns` shifted by `offset_secs`.
+pub fn write_clock(out: &mut String, ts_ns: u64, offset_secs: i64) {
+    use std::fmt::Write;
+    let s = ((ts_ns / 1_000_000_000) as i64 + offset_secs).rem_euclid(86_400);
     let _ = write!(
         out,
         "{:02}:{:02}:{:02}.{:09}",
         s / 3600,
         (s % 3600) / 60,
         s % 60,
-        nsec
+        ts_ns % 1_000_000_000
     );
 }
 

@@ -210,16 +210,7 @@ impl Engine {
         }
         self.evaluated += 1;
         self.arena.next_event();
-        let ctx = Ctx {
-            ev: input.ev,
-            num: input.num,
-            cpu: input.cpu,
-            state,
-            thread: state.thread(input.ev.tid() as i64),
-            containers,
-            hostname: &self.config.hostname,
-            enter_ts: input.enter_ts,
-        };
+        let ctx = Ctx::new(input, state, containers, &self.config.hostname);
         for &ri in rules.iter() {
             let rule = &self.rules[ri as usize];
             if !eval(&rule.node, &self.slots, &mut self.arena, &ctx) {

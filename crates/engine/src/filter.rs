@@ -52,16 +52,7 @@ impl Filter {
             return false;
         }
         self.arena.next_event();
-        let ctx = Ctx {
-            ev: input.ev,
-            num: input.num,
-            cpu: input.cpu,
-            state,
-            thread: state.thread(input.ev.tid() as i64),
-            containers,
-            hostname: &self.hostname,
-            enter_ts: input.enter_ts,
-        };
+        let ctx = Ctx::new(input, state, containers, &self.hostname);
         eval(&self.node, &self.slots, &mut self.arena, &ctx)
     }
 }

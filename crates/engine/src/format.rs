@@ -110,16 +110,7 @@ impl EventFormatter {
         replace: impl Fn(&str) -> Option<&'r str>,
     ) -> bool {
         self.arena.next_event();
-        let ctx = Ctx {
-            ev: input.ev,
-            num: input.num,
-            cpu: input.cpu,
-            state,
-            thread: state.thread(input.ev.tid() as i64),
-            containers,
-            hostname: "",
-            enter_ts: input.enter_ts,
-        };
+        let ctx = Ctx::new(input, state, containers, "");
         let EventFormatter {
             format,
             slots,

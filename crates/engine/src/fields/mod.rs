@@ -34,6 +34,29 @@ pub struct Ctx<'a> {
     pub enter_ts: u64,
 }
 
+impl<'a> Ctx<'a> {
+    /// The context of `input`, read against `state` as it is after the
+    /// event was applied.
+    #[inline]
+    pub fn new(
+        input: &'a crate::engine::EventInput<'a>,
+        state: &'a State,
+        containers: &'a dyn ContainerLookup,
+        hostname: &'a str,
+    ) -> Ctx<'a> {
+        Ctx {
+            ev: input.ev,
+            num: input.num,
+            cpu: input.cpu,
+            state,
+            thread: state.thread(input.ev.tid() as i64),
+            containers,
+            hostname,
+            enter_ts: input.enter_ts,
+        }
+    }
+}
+
 /// What a field argument is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FArg {

@@ -4,11 +4,11 @@
 //! started before and after the agent, one that exits at once, and a runtime
 //! socket that never answers.
 
-mod common;
+mod live_support;
 #[path = "../../container/tests/support/mod.rs"]
 mod support;
 
-use common::{find_alert, Agent};
+use live_support::Peregrine;
 use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -71,7 +71,7 @@ fn assert_seed_fields(alert: &serde_json::Value, c: &Container) {
 }
 
 fn for_container<'a>(c: &'a Container) -> impl Fn(&serde_json::Value) -> bool + 'a {
-    move |v| v["output_fields"]["container.name"] == c.name.as_str()
+    move |fields| fields["container.name"] == c.name.as_str()
 }
 
 #[test]
@@ -86,23 +86,13 @@ fn shell_in_containers_started_before_and_after_the_agent() {
         &["sleep", "1000"],
     );
     let cfg = config(&svc.dir.0, &svc.socket, true);
-    let agent = Agent::start(&["-c", cfg.to_str().unwrap()]);
+    let agent = Peregrine::spawn(&["-c", cfg.to_str().unwrap()]);
 
     let t0 = Instant::now();
     exec_shell(&before.name);
-    let a = find_alert(
-        &agent.out,
-        RULE,
-        Duration::from_secs(5),
-        for_container(&before),
-    )
-    .unwrap_or_else(|| {
-        panic!(
-            "no alert for {}: {:?}",
-            before.name,
-            agent.out.lock().unwrap()
-        )
-    });
+    let a = agent
+        .wait_alert(RULE, Duration::from_secs(5), for_container(&before))
+        .unwrap_or_else(|| panic!("no alert for {}: {:?}", before.name, agent.lines()));
     assert!(t0.elapsed() < Duration::from_secs(3));
     assert_seed_fields(&a, &before);
 
@@ -112,19 +102,9 @@ fn shell_in_containers_started_before_and_after_the_agent() {
         &["sleep", "1000"],
     );
     exec_shell(&after.name);
-    let a = find_alert(
-        &agent.out,
-        RULE,
-        Duration::from_secs(5),
-        for_container(&after),
-    )
-    .unwrap_or_else(|| {
-        panic!(
-            "no alert for {}: {:?}",
-            after.name,
-            agent.out.lock().unwrap()
-        )
-    });
+    let a = agent
+        .wait_alert(RULE, Duration::from_secs(5), for_container(&after))
+        .unwrap_or_else(|| panic!("no alert for {}: {:?}", after.name, agent.lines()));
     assert_seed_fields(&a, &after);
     let text = a["output"].as_str().unwrap();
     for want in [
@@ -144,7 +124,7 @@ fn shell_in_a_container_that_exits_at_once() {
     }
     let svc = PodmanService::start();
     let cfg = config(&svc.dir.0, &svc.socket, true);
-    let agent = Agent::start(&["-c", cfg.to_str().unwrap()]);
+    let agent = Peregrine::spawn(&["-c", cfg.to_str().unwrap()]);
     support::ensure_image();
     let name = support::unique("pg-quick");
     let status = Command::new("script")
@@ -163,8 +143,9 @@ fn shell_in_a_container_that_exits_at_once() {
     let id = support::run(Command::new("podman").args(["inspect", "-f", "{{.Id}}", &name]));
     let c = Container { name, id };
     assert!(status.success());
-    let a = find_alert(&agent.out, RULE, Duration::from_secs(5), for_container(&c))
-        .unwrap_or_else(|| panic!("no alert with metadata: {:?}", agent.out.lock().unwrap()));
+    let a = agent
+        .wait_alert(RULE, Duration::from_secs(5), for_container(&c))
+        .unwrap_or_else(|| panic!("no alert with metadata: {:?}", agent.lines()));
     assert_seed_fields(&a, &c);
     agent.stop();
 }
@@ -177,15 +158,17 @@ fn text_alerts_carry_the_same_fields() {
     let svc = PodmanService::start();
     let c = Container::run_detached(&support::unique("pg-text"), &POD_LABELS, &["sleep", "1000"]);
     let cfg = config(&svc.dir.0, &svc.socket, false);
-    let agent = Agent::start(&["-c", cfg.to_str().unwrap()]);
+    let agent = Peregrine::spawn(&["-c", cfg.to_str().unwrap()]);
     exec_shell(&c.name);
     let want = format!("container_name={}", c.name);
     assert!(
-        agent.wait_out(&want, Duration::from_secs(5)),
+        agent
+            .wait_line(Duration::from_secs(5), |l| l.contains(&want))
+            .is_some(),
         "{:?}",
-        agent.out.lock().unwrap()
+        agent.lines()
     );
-    let out = agent.out.lock().unwrap().clone();
+    let out = agent.lines();
     let line = out.iter().find(|l| l.contains(&want)).unwrap();
     assert!(
         line.contains(": Notice Terminal shell in container"),
@@ -215,15 +198,16 @@ fn a_runtime_socket_that_never_answers_does_not_delay_alerts() {
     let _listener = UnixListener::bind(&sock).unwrap();
     let c = Container::run_detached(&support::unique("pg-dead"), &POD_LABELS, &["sleep", "1000"]);
     let cfg = config(&dir.0, &sock, true);
-    let agent = Agent::start(&["-c", cfg.to_str().unwrap()]);
+    let agent = Peregrine::spawn(&["-c", cfg.to_str().unwrap()]);
     let t0 = Instant::now();
     exec_shell(&c.name);
     let exec_done = t0.elapsed();
     let id12 = c.id[..12].to_string();
-    let a = find_alert(&agent.out, RULE, Duration::from_secs(5), |v| {
-        v["output_fields"]["container.id"] == id12.as_str()
-    })
-    .unwrap_or_else(|| panic!("no alert: {:?}", agent.out.lock().unwrap()));
+    let a = agent
+        .wait_alert(RULE, Duration::from_secs(5), |fields| {
+            fields["container.id"] == id12.as_str()
+        })
+        .unwrap_or_else(|| panic!("no alert: {:?}", agent.lines()));
     let arrived = t0.elapsed();
     // Metadata cannot be had; the alert comes anyway, within a second of
     // the exec finishing.

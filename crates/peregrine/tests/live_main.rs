@@ -2,9 +2,9 @@
 //! capture command, the summary on SIGTERM, and hot reload that survives a
 //! broken rules file.
 
-mod common;
+mod live_support;
 
-use common::{Agent, BIN};
+use live_support::{Peregrine, BIN};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -50,16 +50,18 @@ fn sigterm_prints_the_summary_and_alerts_arrive_as_json() {
     std::fs::write(&target, "x").unwrap();
     let mut args = vec!["-r", rules.to_str().unwrap(), "-o", "json_output=true"];
     args.extend(QUIET);
-    let agent = Agent::start(&args);
+    let agent = Peregrine::spawn(&args);
     let t0 = Instant::now();
     cat(&target);
     assert!(
-        agent.wait_out("zq-sum-marker.txt", Duration::from_secs(5)),
+        agent
+            .wait_line(Duration::from_secs(5), |l| l.contains("zq-sum-marker.txt"))
+            .is_some(),
         "no alert"
     );
     let latency = t0.elapsed();
     let (code, out, err) = agent.stop();
-    assert_eq!(code, 0, "stderr: {err:?}");
+    assert_eq!(code, Some(0), "stderr: {err}");
     let alert: serde_json::Value = out
         .iter()
         .find(|l| l.contains("zq-sum-marker"))
@@ -79,7 +81,7 @@ fn sigterm_prints_the_summary_and_alerts_arrive_as_json() {
     assert!(out.iter().any(|l| l == "Events detected: 1"), "{out:?}");
     assert!(out.iter().any(|l| l.trim() == "cat_marker: 1"), "{out:?}");
     assert!(
-        err.iter()
+        err.lines()
             .any(|l| l.starts_with("Events seen by the probe")),
         "{err:?}"
     );
@@ -100,9 +102,11 @@ fn a_broken_rules_file_on_reload_keeps_the_old_rules_running() {
     std::fs::write(&b, "x").unwrap();
     let mut args = vec!["-r", rules.to_str().unwrap()];
     args.extend(QUIET);
-    let agent = Agent::start(&args);
+    let agent = Peregrine::spawn(&args);
     cat(&a);
-    assert!(agent.wait_out("old_rule saw", Duration::from_secs(5)));
+    assert!(agent
+        .wait_line(Duration::from_secs(5), |l| l.contains("old_rule saw"))
+        .is_some());
 
     // Broken: a condition that does not parse.
     std::fs::write(
@@ -112,18 +116,12 @@ fn a_broken_rules_file_on_reload_keeps_the_old_rules_running() {
     .unwrap();
     agent.signal(libc::SIGHUP);
     assert!(
-        agent.wait_err("reload failed", Duration::from_secs(10)),
+        agent
+            .wait_stderr(Duration::from_secs(10), |l| l.contains("reload failed"))
+            .is_some(),
         "no reload failure reported"
     );
-    let count = |needle: &str| {
-        agent
-            .out
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|l| l.contains(needle))
-            .count()
-    };
+    let count = |needle: &str| agent.lines().iter().filter(|l| l.contains(needle)).count();
     let before = count("old_rule saw");
     cat(&a);
     let end = Instant::now() + Duration::from_secs(5);
@@ -139,14 +137,18 @@ fn a_broken_rules_file_on_reload_keeps_the_old_rules_running() {
     // Valid: the new rule replaces the old one.
     std::fs::write(&rules, marker_rule("new_rule", "zq-reload-b")).unwrap();
     agent.signal(libc::SIGHUP);
-    assert!(agent.wait_err("rules reloaded", Duration::from_secs(10)));
+    assert!(agent
+        .wait_stderr(Duration::from_secs(10), |l| l.contains("rules reloaded"))
+        .is_some());
     cat(&b);
-    assert!(agent.wait_out("new_rule saw", Duration::from_secs(5)));
+    assert!(agent
+        .wait_line(Duration::from_secs(5), |l| l.contains("new_rule saw"))
+        .is_some());
     let n_old = count("old_rule saw");
     cat(&a);
     std::thread::sleep(Duration::from_millis(500));
     let (code, out, err) = agent.stop();
-    assert_eq!(code, 0);
+    assert_eq!(code, Some(0));
     assert_eq!(
         out.iter().filter(|l| l.contains("old_rule saw")).count(),
         n_old,
@@ -172,14 +174,18 @@ fn rules_file_changes_are_picked_up_with_watch_config_files() {
         "-o",
         "watch_config_files=true",
     ];
-    let agent = Agent::start(&args);
+    let agent = Peregrine::spawn(&args);
     std::fs::write(&rules, marker_rule("second", "zq-watch-2")).unwrap();
     assert!(
-        agent.wait_err("rules reloaded", Duration::from_secs(10)),
+        agent
+            .wait_stderr(Duration::from_secs(10), |l| l.contains("rules reloaded"))
+            .is_some(),
         "the change was not noticed"
     );
     cat(&f);
-    assert!(agent.wait_out("second saw", Duration::from_secs(5)));
+    assert!(agent
+        .wait_line(Duration::from_secs(5), |l| l.contains("second saw"))
+        .is_some());
     agent.stop();
 }
 
@@ -194,7 +200,7 @@ fn a_live_capture_replays_with_the_same_alerts() {
     let scap = dir.join("live.scap");
     let mut args = vec!["-r", rules.to_str().unwrap()];
     args.extend(QUIET);
-    let agent = Agent::start(&args);
+    let agent = Peregrine::spawn(&args);
     let mut capture = Command::new(BIN)
         .args(["capture", "-w", scap.to_str().unwrap(), "-M", "6"])
         .stdout(Stdio::null())
@@ -209,7 +215,9 @@ fn a_live_capture_replays_with_the_same_alerts() {
     }
     let status = capture.wait().unwrap();
     assert!(status.success());
-    assert!(agent.wait_out("zq-cap-2.txt", Duration::from_secs(5)));
+    assert!(agent
+        .wait_line(Duration::from_secs(5), |l| l.contains("zq-cap-2.txt"))
+        .is_some());
     let (_, live_out, _) = agent.stop();
     let live: Vec<&String> = live_out
         .iter()

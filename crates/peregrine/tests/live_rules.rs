@@ -191,7 +191,7 @@ fn default_rules_alert_on_real_behaviour() {
     let (passed, failures) = (s.passed, s.failures);
     drop(plain);
     drop(privileged);
-    let (code, summary) = json.stop();
+    let (code, _, summary) = json.stop();
     let _ = text.stop();
     eprintln!("passed:\n  {}", passed.join("\n  "));
     let events = summary

@@ -40,28 +40,39 @@ fn collect(reader: impl std::io::Read + Send + 'static, sink: Arc<Mutex<Vec<Stri
 }
 
 impl Peregrine {
-    /// Starts live detection and waits until the probe is attached.
+    /// Starts live detection with the default rules and config and waits
+    /// until the probe is attached.
     pub fn start(json: bool) -> Peregrine {
         let root = project_root();
-        let mut cmd = Command::new(BIN);
-        cmd.current_dir(&root)
-            .arg("-c")
-            .arg(root.join("peregrine.yaml"))
-            .arg("-r")
-            .arg(root.join("rules/peregrine_rules.yaml"))
-            .args([
-                "-o",
-                "webserver.enabled=false",
-                "-o",
-                "watch_config_files=false",
-            ])
+        let config = root.join("peregrine.yaml");
+        let rules = root.join("rules/peregrine_rules.yaml");
+        let mut args = vec![
+            "-c",
+            config.to_str().expect("utf-8 path"),
+            "-r",
+            rules.to_str().expect("utf-8 path"),
+            "-o",
+            "webserver.enabled=false",
+            "-o",
+            "watch_config_files=false",
+        ];
+        if json {
+            args.extend(["-o", "json_output=true"]);
+        }
+        Peregrine::spawn(&args)
+    }
+
+    /// Starts `peregrine ARGS` in the project root and waits until the
+    /// probe is attached.
+    pub fn spawn(args: &[&str]) -> Peregrine {
+        let mut child = Command::new(BIN)
+            .current_dir(project_root())
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if json {
-            cmd.args(["-o", "json_output=true"]);
-        }
-        let mut child = cmd.spawn().expect("spawn peregrine");
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn peregrine");
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(Vec::new()));
         collect(child.stdout.take().expect("stdout"), stdout.clone());
@@ -70,7 +81,7 @@ impl Peregrine {
             child,
             stdout,
             stderr,
-            json,
+            json: args.contains(&"json_output=true"),
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -90,6 +101,11 @@ impl Peregrine {
             );
             thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    pub fn signal(&self, sig: libc::c_int) {
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(self.child.id() as i32, sig) };
     }
 
     fn exited(&self) -> Option<String> {
@@ -155,8 +171,23 @@ impl Peregrine {
         }
     }
 
-    /// SIGTERM, then the exit status and stderr (which holds the summary).
-    pub fn stop(mut self) -> (Option<i32>, String) {
+    /// The first stderr line satisfying `pred`.
+    pub fn wait_stderr(&self, timeout: Duration, pred: impl Fn(&str) -> bool) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(l) = self.stderr_lines().into_iter().find(|l| pred(l)) {
+                return Some(l);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM, then the exit status, stdout (the summary is at its end)
+    /// and stderr.
+    pub fn stop(mut self) -> (Option<i32>, Vec<String>, String) {
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         let deadline = Instant::now() + Duration::from_secs(30);
         let status = loop {
@@ -171,7 +202,7 @@ impl Peregrine {
         };
         // Let the reader threads drain the pipes.
         thread::sleep(Duration::from_millis(200));
-        (status, self.stderr_lines().join("\n"))
+        (status, self.lines(), self.stderr_lines().join("\n"))
     }
 }
 

@@ -324,23 +324,14 @@ pub fn drop_actions(
     keep_going
 }
 
-/// Opens the live source. The per-syscall tracepoint design needs tracefs;
-/// where it cannot be had (a container without CAP_SYS_ADMIN or a tracefs
-/// mount) the probe falls back to the dispatch design on the raw
-/// `sys_exit` tracepoint, which needs neither.
-pub fn open_live(
-    lc: &mut peregrine_ebpf::LiveConfig,
-) -> Result<peregrine_ebpf::LiveSource, String> {
-    use peregrine_ebpf::{Design, LiveSource};
-    match LiveSource::open(lc) {
-        Ok(s) => Ok(s),
-        Err(e) if lc.probe.design == Design::Tracepoint && e.to_string().contains("tracefs") => {
-            eprintln!(
-                "peregrine: {e}; using the dispatch design (raw sys_exit tracepoint) instead"
-            );
-            lc.probe.design = Design::Dispatch;
-            LiveSource::open(lc).map_err(|e| format!("cannot start the live probe: {e}"))
-        }
-        Err(e) => Err(format!("cannot start the live probe: {e}")),
+/// Opens the live source, saying so when the probe had to leave the
+/// tracepoint design for the dispatch one (no tracefs, e.g. in the chart's
+/// container).
+pub fn open_live(lc: &peregrine_ebpf::LiveConfig) -> Result<peregrine_ebpf::LiveSource, String> {
+    let src = peregrine_ebpf::LiveSource::open(lc)
+        .map_err(|e| format!("cannot start the live probe: {e}"))?;
+    if let Some(why) = src.probe().fallback() {
+        eprintln!("peregrine: {why}; using the dispatch design (raw sys_exit tracepoint) instead");
     }
+    Ok(src)
 }

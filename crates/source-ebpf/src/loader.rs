@@ -225,6 +225,8 @@ pub struct Probe {
     pub(crate) shared_ring: bool,
     unsupported: ScSet,
     design: Design,
+    /// Why the requested tracepoint design gave way to dispatch.
+    fallback: Option<String>,
     load_time: std::time::Duration,
 }
 
@@ -288,8 +290,17 @@ impl Probe {
         }
         let num_cpus = lb("counting CPUs", libbpf_rs::num_possible_cpus())?;
         let mut plan = plan(&cfg.interest);
-        if cfg.design == Design::Tracepoint {
-            let root = ensure_tracefs()?;
+        // The tracepoint design attaches through tracefs; where it cannot be
+        // had (a container without CAP_SYS_ADMIN or a tracefs mount) the
+        // dispatch design on the raw `sys_exit` tracepoint needs neither.
+        let (design, tracefs, fallback) = match cfg.design {
+            Design::Dispatch => (Design::Dispatch, None, None),
+            Design::Tracepoint => match ensure_tracefs() {
+                Ok(root) => (Design::Tracepoint, Some(root), None),
+                Err(e) => (Design::Dispatch, None, Some(e.to_string())),
+            },
+        };
+        if let Some(root) = tracefs {
             // Syscalls this kernel lacks (e.g. no module support) have no
             // tracepoint; report them instead of failing.
             let exists = |name: &str| {
@@ -330,7 +341,7 @@ impl Probe {
         // Programs: only what the design and the interest set need.
         let wanted_t: Vec<String> = plan.handlers.iter().map(|n| format!("t_{n}")).collect();
         let wanted_x: Vec<String> = plan.handlers.iter().map(|n| format!("x_{n}")).collect();
-        let need_dispatch = cfg.design == Design::Dispatch;
+        let need_dispatch = design == Design::Dispatch;
         let need_generic = !plan.generic.is_empty();
         for mut prog in open.progs_mut() {
             let name = prog.name().to_string_lossy().into_owned();
@@ -502,7 +513,8 @@ impl Probe {
             num_cpus,
             shared_ring: cfg.shared_ring,
             unsupported: plan.unsupported,
-            design: cfg.design,
+            design,
+            fallback,
             load_time: started.elapsed(),
         })
     }
@@ -525,8 +537,15 @@ impl Probe {
         self.num_cpus
     }
 
+    /// The design in use: the configured one, or dispatch when the
+    /// tracepoint design could not be had (see [`Probe::fallback`]).
     pub fn design(&self) -> Design {
         self.design
+    }
+
+    /// Why the configured tracepoint design was replaced by dispatch.
+    pub fn fallback(&self) -> Option<&str> {
+        self.fallback.as_deref()
     }
 
     /// Time taken by [`Probe::load`] (verification dominates).

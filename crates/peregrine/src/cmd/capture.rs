@@ -46,7 +46,7 @@ fn capture(args: &CaptureArgs) -> Result<u64, String> {
     );
     let mut lc = LiveConfig::default();
     lc.probe.interest = everything.set;
-    let mut src = crate::app::open_live(&mut lc)?;
+    let mut src = crate::app::open_live(&lc)?;
     let mut writer = ScapWriter::create(&args.write, src.tables())
         .map_err(|e| format!("cannot write {}: {e}", args.write))?;
     // The filter judges events with state, kept as `events -w` keeps it.

@@ -111,13 +111,13 @@ fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
             names.join(", ")
         );
     }
-    let mut lc = live_config(args, cfg, selection.set)?;
+    let lc = live_config(args, cfg, selection.set)?;
     if args.dry_run {
         return Ok(0);
     }
     ReloadTriggers::install_signal_handlers().map_err(|e| format!("signal handlers: {e}"))?;
     let outputs = Arc::new(app::start_outputs(args, cfg)?);
-    let mut src = crate::app::open_live(&mut lc)?;
+    let mut src = crate::app::open_live(&lc)?;
     // /healthz answers only once the probe is attached: ready means detecting.
     let web = app::start_webserver(cfg)?;
     eprintln!(

@@ -129,6 +129,9 @@ pub(crate) fn compile(c: &Cond, slots: &mut Slots) -> Result<Node, String> {
         Cond::Cmp { field, op, rhs } => {
             let slot = slots.slot(field)?;
             let spec = slots.spec(slot).clone();
+            if spec.fid == fields::Fid::EvtAround {
+                return around(&spec, *op, rhs, slots);
+            }
             let ty = spec.ty;
             let op = *op;
             let crhs = match (op, rhs) {
@@ -145,6 +148,43 @@ pub(crate) fn compile(c: &Cond, slots: &mut Slots) -> Result<Node, String> {
             }
         }
     })
+}
+
+/// `evt.around[T]=D` accepts events whose time is within D milliseconds
+/// of T (nanoseconds): a window on `evt.rawtime`.
+fn around(spec: &Spec, op: Op, rhs: &Rhs, slots: &mut Slots) -> Result<Node, String> {
+    if op != Op::Eq {
+        return Err("evt.around supports only '=' comparison operator".into());
+    }
+    if !spec.transformers.is_empty() {
+        return Err("field 'evt.around' does not support transformers".into());
+    }
+    let fields::FArg::Index(center) = spec.arg else {
+        return Err("wrong syntax for evt.around".into());
+    };
+    let Rhs::Value(v) = rhs else {
+        return Err("evt.around needs one value, a delta in milliseconds".into());
+    };
+    let delta_ms: u64 = v
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{v}' is not a valid number"))?;
+    let delta = i128::from(delta_ms) * 1_000_000;
+    let center = i128::from(center);
+    let rawtime = slots.slot(&FieldRef {
+        name: "evt.rawtime".into(),
+        arg: None,
+        transformers: Vec::new(),
+    })?;
+    let bound = |op, n| Node::Cmp {
+        slot: rawtime,
+        op,
+        rhs: CRhs::Num(n),
+        list: false,
+    };
+    Ok(Node::And(
+        [bound(Op::Ge, center - delta), bound(Op::Le, center + delta)].into(),
+    ))
 }
 
 fn compile_rhs(op: Op, ty: ValType, vals: &[&str]) -> Result<CRhs, String> {

@@ -98,6 +98,58 @@ fn filter_agrees_with_sysdig() {
         assert!(!ours.is_empty(), "{filter}: no events");
         assert_eq!(ours, theirs, "filter {filter}");
     }
+
+    // evt.around[T]=D: the events within D ms of T, as sysdig selects them
+    // (this capture spans 2.7 ms).
+    let Some(cap) = trace("open-multiple-files.scap") else {
+        return;
+    };
+    let (_, t, _) = peregrine(&["events", &cap, "evt.num=1096", "-p", "%evt.rawtime"]);
+    let t = t.trim();
+    for (filter, count) in [
+        (format!("evt.around[{t}]=0"), 1),
+        (format!("evt.around[{t}]=1"), 79),
+        (format!("not evt.around[{t}]=1"), 7),
+        (format!("evt.around[{t}]=2"), 83),
+    ] {
+        let (code, ours, err) = peregrine(&["events", &cap, &filter]);
+        assert_eq!(code, 0, "{err}");
+        let theirs = Command::new("sysdig")
+            .args(["-r", &cap, &filter])
+            .output()
+            .expect("run sysdig");
+        assert_eq!(ours, String::from_utf8_lossy(&theirs.stdout), "{filter}");
+        assert_eq!(ours.lines().count(), count, "{filter}");
+    }
+}
+
+#[test]
+fn fields_the_container_plugin_deprecated_never_have_a_value() {
+    let Some(cap) = trace("cat_write.scap") else {
+        return;
+    };
+    // Falco's container plugin still names k8s.rc/svc/rs/deployment.* and
+    // k8s.ns.id/label(s) but extracts nothing for them.
+    let (code, out, err) = peregrine(&[
+        "events",
+        &cap,
+        "k8s.rc.name exists or k8s.svc.id=x or k8s.rs.label[app]!=x or k8s.ns.labels contains a",
+    ]);
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    let (code, out, _) = peregrine(&[
+        "events",
+        &cap,
+        "evt.num=185",
+        "-p",
+        "*%k8s.deployment.name %k8s.ns.label[a] %evt.around[1] %proc.name",
+    ]);
+    assert_eq!((code, out.as_str()), (0, "<NA> <NA> <NA> cat\n"));
+    let (code, _, err) = peregrine(&["events", &cap, "k8s.deployment.label=web"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("k8s.deployment.label requires an argument"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -138,4 +190,19 @@ fn bad_filters_are_errors_with_position() {
     let (code, _, err) = peregrine(&["events", &cap, "some_macro and proc.name=cat"]);
     assert_eq!(code, 2);
     assert!(err.contains("some_macro"), "{err}");
+    for (filter, want) in [
+        (
+            "evt.around[1470327477881996624]>1",
+            "evt.around supports only '=' comparison operator",
+        ),
+        ("evt.around[now]=1", "now is not a valid number"),
+        (
+            "evt.around[1470327477881996624]=soon",
+            "soon is not a valid number",
+        ),
+    ] {
+        let (code, _, err) = peregrine(&["events", &cap, filter]);
+        assert_eq!(code, 2, "{filter}");
+        assert!(err.contains(want), "{filter}: {err}");
+    }
 }

@@ -117,7 +117,29 @@ fn validate_json_on_the_upstream_rules_files_matches_falco() {
     args.extend(["-o", "json_output=true"]);
     let (code, out, err) = peregrine(&args);
     assert_eq!(code, 0, "{err}");
-    assert!(err.starts_with("Validating rules file(s):\n"), "{err}");
+    // stderr is Falco's log: each message after a `Sun Nov 29 07:11:36
+    // 2026: ` time prefix (a multi-line message once), the files listed
+    // under "Validating rules file(s):".
+    let logged: Vec<&str> = err
+        .lines()
+        .filter_map(|l| {
+            let (time, msg) = l.split_at_checked(24)?;
+            let stamped = time.as_bytes()[3] == b' ' && time[20..].parse::<u16>().is_ok();
+            msg.strip_prefix(": ").filter(|_| stamped)
+        })
+        .collect();
+    // The log's first line is stamped.
+    assert_eq!(
+        logged.first().copied(),
+        err.lines().next().and_then(|l| l.get(26..)),
+        "{err}"
+    );
+    let at = logged
+        .iter()
+        .position(|m| *m == "Validating rules file(s):")
+        .expect("validating line");
+    let listed: Vec<String> = paths.iter().map(|p| format!("   {p}")).collect();
+    assert_eq!(logged[at + 1..at + 1 + paths.len()], listed[..], "{err}");
     assert_eq!(out.lines().count(), 1, "one JSON line");
     let doc: Value = serde_json::from_str(&out).expect("json");
     assert_eq!(keys(&doc), ["falco_load_results"]);

@@ -87,6 +87,10 @@ impl ContainerLookup for ContainerManager {
 }
 
 pub(super) fn extract(fid: Fid, name: &str, arg: &FArg, ctx: &Ctx<'_>, out: &mut Out<'_>) -> bool {
+    if is_deprecated_k8s(fid) {
+        // Falco's container plugin keeps these names but extracts nothing.
+        return true;
+    }
     let Some(t) = ctx.thread else { return true };
     let cref = t.container.as_ref();
     if matches!(
@@ -110,12 +114,20 @@ pub(super) fn extract(fid: Fid, name: &str, arg: &FArg, ctx: &Ctx<'_>, out: &mut
         return true;
     }
     let info = cref.and_then(|c| ctx.containers.container(c.id()));
-    let arg_text: Option<String> = match arg {
+    // A numeric argument (`container.mount[0]`) is spelled into a stack
+    // buffer: extraction never allocates.
+    let mut digits = [0u8; 24];
+    let arg_text: Option<&str> = match arg {
         FArg::None => None,
-        FArg::Index(i) => Some(i.to_string()),
-        FArg::Name(n) => Some(n.to_string()),
+        FArg::Name(n) => Some(n),
+        FArg::Index(i) => {
+            let mut w = std::io::Cursor::new(&mut digits[..]);
+            let _ = std::io::Write::write_fmt(&mut w, format_args!("{i}"));
+            let n = w.position() as usize;
+            std::str::from_utf8(&digits[..n]).ok()
+        }
     };
-    let v = cfields::extract(name, arg_text.as_deref(), cref, info.as_deref());
+    let v = cfields::extract(name, arg_text, cref, info.as_deref());
     match v {
         Some(FieldValue::Str(s)) => out.str(s.as_bytes()),
         Some(FieldValue::Bool(b)) => out.bool(b),
@@ -127,4 +139,31 @@ pub(super) fn extract(fid: Fid, name: &str, arg: &FArg, ctx: &Ctx<'_>, out: &mut
 
 fn is_probe(t: &peregrine_state::Thread, probe: &str) -> bool {
     !probe.is_empty() && probe.split(' ').next().is_some_and(|exe| *t.exe == *exe)
+}
+
+/// `k8s.rc/svc/rs/deployment.*` and `k8s.ns.id/label/labels`: gone from
+/// Falco's container plugin except as names; `k8smeta` serves them now.
+fn is_deprecated_k8s(fid: Fid) -> bool {
+    matches!(
+        fid,
+        Fid::K8sRcName
+            | Fid::K8sRcId
+            | Fid::K8sRcLabel
+            | Fid::K8sRcLabels
+            | Fid::K8sSvcName
+            | Fid::K8sSvcId
+            | Fid::K8sSvcLabel
+            | Fid::K8sSvcLabels
+            | Fid::K8sNsId
+            | Fid::K8sNsLabel
+            | Fid::K8sNsLabels
+            | Fid::K8sRsName
+            | Fid::K8sRsId
+            | Fid::K8sRsLabel
+            | Fid::K8sRsLabels
+            | Fid::K8sDeploymentName
+            | Fid::K8sDeploymentId
+            | Fid::K8sDeploymentLabel
+            | Fid::K8sDeploymentLabels
+    )
 }

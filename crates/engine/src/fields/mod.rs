@@ -193,6 +193,8 @@ fields! {
     "evt.count.error.other" => EvtCountErrorOther: U64;
     "evt.count.exit" => EvtCountExit: U64;
     "evt.abspath" => EvtAbspath: Str, opt;
+    // Filter only: `evt.around[T]=D` compiles to a window on evt.rawtime.
+    "evt.around" => EvtAround: U64, req;
     "evt.is_open_read" => EvtIsOpenRead: Bool;
     "evt.is_open_write" => EvtIsOpenWrite: Bool;
     "evt.is_open_exec" => EvtIsOpenExec: Bool;
@@ -405,6 +407,26 @@ fields! {
     "k8s.pod.ip" => K8sPodIp: Str;
     "k8s.pod.cni.json" => K8sPodCniJson: Str;
     "k8s.ns.name" => K8sNsName: Str;
+    // Deprecated by the container plugin, which extracts nothing for them.
+    "k8s.rc.name" => K8sRcName: Str;
+    "k8s.rc.id" => K8sRcId: Str;
+    "k8s.rc.label" => K8sRcLabel: Str, req;
+    "k8s.rc.labels" => K8sRcLabels: Str;
+    "k8s.svc.name" => K8sSvcName: Str;
+    "k8s.svc.id" => K8sSvcId: Str;
+    "k8s.svc.label" => K8sSvcLabel: Str, req;
+    "k8s.svc.labels" => K8sSvcLabels: Str;
+    "k8s.ns.id" => K8sNsId: Str;
+    "k8s.ns.label" => K8sNsLabel: Str, req;
+    "k8s.ns.labels" => K8sNsLabels: Str;
+    "k8s.rs.name" => K8sRsName: Str;
+    "k8s.rs.id" => K8sRsId: Str;
+    "k8s.rs.label" => K8sRsLabel: Str, req;
+    "k8s.rs.labels" => K8sRsLabels: Str;
+    "k8s.deployment.name" => K8sDeploymentName: Str;
+    "k8s.deployment.id" => K8sDeploymentId: Str;
+    "k8s.deployment.label" => K8sDeploymentLabel: Str, req;
+    "k8s.deployment.labels" => K8sDeploymentLabels: Str;
 }
 
 /// Which extractor module serves a field.
@@ -533,6 +555,7 @@ fn takes_index(fid: Fid) -> bool {
             | Fid::EvtArg
             | Fid::EvtRawarg
             | Fid::EvtAbspath
+            | Fid::EvtAround
             | Fid::ContainerMount
             | Fid::ContainerMountSource
             | Fid::ContainerMountDest
@@ -545,7 +568,12 @@ fn takes_index(fid: Fid) -> bool {
 fn takes_name(fid: Fid) -> bool {
     !matches!(
         fid,
-        Fid::ProcAname | Fid::ProcAexe | Fid::ProcAexepath | Fid::ProcApid | Fid::ProcAcmdline
+        Fid::ProcAname
+            | Fid::ProcAexe
+            | Fid::ProcAexepath
+            | Fid::ProcApid
+            | Fid::ProcAcmdline
+            | Fid::EvtAround
     )
 }
 

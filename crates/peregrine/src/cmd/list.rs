@@ -164,3 +164,41 @@ pub fn rule_schema() -> u8 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use peregrine_engine::cond::FieldRef;
+    use peregrine_rules::fields::{flags, FieldRegistry};
+
+    /// Every listed syscall field resolves in the engine, with the argument
+    /// its listing says it takes.
+    #[test]
+    fn every_listed_field_resolves_in_the_engine() {
+        assert_eq!(super::unsupported_syscall_fields(), Vec::<&str>::new());
+        let mut checked = 0;
+        for f in FieldRegistry::syscall()
+            .classes()
+            .filter(|c| !c.hidden)
+            .flat_map(|c| c.fields.iter())
+            .filter(|f| !f.has(flags::PRINT_ONLY) && !f.has(flags::TABLE_ONLY))
+        {
+            let arg = if !f.has(flags::ARG_REQUIRED) {
+                None
+            } else if f.has(flags::ARG_KEY) && !f.has(flags::ARG_INDEX) {
+                Some("key".to_string())
+            } else {
+                Some("1".to_string())
+            };
+            let r = FieldRef {
+                name: f.name.to_string(),
+                arg,
+                transformers: Vec::new(),
+            };
+            if let Err(e) = peregrine_engine::fields::resolve(&r) {
+                panic!("{}: {e}", f.name);
+            }
+            checked += 1;
+        }
+        assert!(checked > 250, "{checked} fields");
+    }
+}

@@ -2,6 +2,7 @@
 //! loaded in order, printing Falco's summary text or, with
 //! `-o json_output=true`, Falco's validation JSON.
 
+use peregrine::logger;
 use peregrine_rules::describe;
 use peregrine_rules::loader::{result::sort_keys, Loader};
 use serde_json::{json, Value};
@@ -44,10 +45,17 @@ pub(crate) fn json_output(args: &FalcoArgs) -> bool {
 }
 
 pub fn run(args: &FalcoArgs) -> u8 {
-    let json = json_output(args);
-    eprintln!("Validating rules file(s):");
+    // As Falco: the config is loaded (and says so in the log) first.
+    let json = match crate::app::load_config(args) {
+        Ok(loaded) => loaded.config.outputs.format.json_output,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return 1;
+        }
+    };
+    logger::info("Validating rules file(s):");
     for f in &args.validate {
-        eprintln!("   {f}");
+        logger::info(&format!("   {f}"));
     }
     let mut loader = Loader::new();
     let mut results: Vec<Value> = Vec::new();
@@ -78,7 +86,7 @@ pub fn run(args: &FalcoArgs) -> u8 {
             summary.push_str(&res.verbose(loader.contents()));
         } else {
             summary.push_str(&format!("{file}: Ok, with warnings"));
-            eprintln!("{}", res.verbose(loader.contents()));
+            logger::warning(&res.verbose(loader.contents()));
         }
     }
     let describe_res = if successful && (args.list_rules || args.describe_rule.is_some()) {

@@ -25,8 +25,21 @@ fn run(args: &[String]) -> (i32, String) {
     )
 }
 
-/// (rule name, expanded condition) of the enabled syscall rules of `files`.
-fn conditions(files: &[String]) -> Vec<(String, String)> {
+/// Output fields sysdig 0.29 renders otherwise than Falco 0.44: current
+/// libs give old captures' exit events the enter event's parameters
+/// (`fd`, `size`, `dev`, `ino`) and print an empty buffer as `NULL`.
+const RENDERED_OTHERWISE_BY_SYSDIG_029: &[&str] = &["evt.args", "evt.info"];
+
+/// A rule as `-L` describes it once compiled.
+struct Compiled {
+    name: String,
+    condition: String,
+    output: String,
+    output_fields: Vec<String>,
+}
+
+/// The enabled syscall rules of `files`, compiled.
+fn compiled_rules(files: &[String]) -> Vec<Compiled> {
     let mut args: Vec<String> = Vec::new();
     for f in files {
         args.push("-V".into());
@@ -43,28 +56,49 @@ fn conditions(files: &[String]) -> Vec<(String, String)> {
         .iter()
         .filter(|r| r["info"]["enabled"] != false && r["info"]["source"] == "syscall")
         .map(|r| {
-            (
-                r["info"]["name"].as_str().unwrap_or_default().to_string(),
-                r["details"]["condition_compiled"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-            )
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+            Compiled {
+                name: text(&r["info"]["name"]),
+                condition: text(&r["details"]["condition_compiled"]),
+                output: text(&r["details"]["output_compiled"]),
+                output_fields: r["details"]["output_fields"]
+                    .as_array()
+                    .map(|a| a.iter().map(text).collect())
+                    .unwrap_or_default(),
+            }
         })
         .collect()
 }
 
-fn sysdig_count(capture: &Path, condition: &str) -> Result<u64, String> {
-    let out = Command::new("sysdig")
-        .arg("-r")
-        .arg(capture)
-        .arg(condition)
-        .output()
-        .map_err(|e| e.to_string())?;
+/// What sysdig prints for `condition` on `capture`, with `-p FORMAT`.
+fn sysdig(capture: &Path, condition: &str, format: Option<&str>) -> Result<String, String> {
+    let mut cmd = Command::new("sysdig");
+    cmd.arg("-r").arg(capture);
+    if let Some(f) = format {
+        cmd.arg("-p").arg(f);
+    }
+    let out = cmd.arg(condition).output().map_err(|e| e.to_string())?;
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());
     }
-    Ok(out.stdout.iter().filter(|&&b| b == b'\n').count() as u64)
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The `output` text of each JSON alert in `path`, by rule, in order, and
+/// the priority each rule's alerts carry.
+fn alert_texts(path: &Path) -> BTreeMap<String, (String, Vec<String>)> {
+    let mut by_rule: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    for line in text.lines() {
+        let Ok(a) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        let field = |k: &str| a[k].as_str().unwrap_or_default().to_string();
+        let entry = by_rule.entry(field("rule")).or_default();
+        entry.0 = field("priority");
+        entry.1.push(field("output"));
+    }
+    by_rule
 }
 
 fn files_of(dir: &Path, case: &Case) -> Vec<String> {
@@ -75,14 +109,22 @@ fn files_of(dir: &Path, case: &Case) -> Vec<String> {
 }
 
 /// Compares every distinct (rules files, capture) of the suite's replay
-/// cases; returns the number of rule counts compared.
-pub fn per_rule_counts_agree_with_sysdig(file: &str) -> usize {
+/// cases: each rule's count, and each alert's `output` text against what
+/// sysdig prints for the same events with the rule's compiled output as
+/// its `-p` format (`*` so that missing fields print as `<NA>`, as Falco
+/// prints them). Returns the numbers of rule counts and alert texts
+/// compared.
+pub fn per_rule_counts_agree_with_sysdig(file: &str) -> (usize, usize) {
     let Some(dir) = suite_dir() else {
-        return 0;
+        return (0, 0);
     };
+    let alerts_path = std::env::temp_dir().join(format!(
+        "peregrine-oracle-{}-{file}.json",
+        std::process::id()
+    ));
     let mut seen = BTreeSet::new();
     let mut failures = Vec::new();
-    let mut compared = 0;
+    let (mut compared, mut texts, mut not_compared) = (0, 0, 0);
     for case in cases(file).expect("suite") {
         let Some(trace) = case.str("trace_file") else {
             continue;
@@ -121,40 +163,81 @@ pub fn per_rule_counts_agree_with_sysdig(file: &str) -> usize {
                 "-o",
                 "priority=debug",
                 "-o",
+                "json_output=true",
+                "-o",
                 "stdout_output.enabled=false",
                 "-o",
                 "file_output.enabled=true",
                 "-o",
-                "file_output.filename=/dev/null",
+                &format!("file_output.filename={}", alerts_path.display()),
             ]
             .map(String::from),
         );
         if all_events {
             args.extend(["-o".into(), "base_syscalls.all=true".into()]);
         }
+        let _ = std::fs::remove_file(&alerts_path);
         let (code, out) = run(&args);
         if code != 0 {
             failures.push(format!("{}: peregrine exited {code}", case.name));
             continue;
         }
         let counts: BTreeMap<String, u64> = rule_counts(&out).unwrap_or_default();
-        for (rule, condition) in conditions(&files) {
-            let ours = counts.get(&rule).copied().unwrap_or(0);
-            let exits_only = format!("evt.dir=< and ({condition})");
-            match sysdig_count(&capture, &exits_only) {
-                Ok(theirs) if theirs == ours => compared += 1,
+        let alerts = alert_texts(&alerts_path);
+        for rule in compiled_rules(&files) {
+            let ours = counts.get(&rule.name).copied().unwrap_or(0);
+            let exits_only = format!("evt.dir=< and ({})", rule.condition);
+            match sysdig(&capture, &exits_only, None) {
+                Ok(theirs) if theirs.lines().count() as u64 == ours => compared += 1,
                 Ok(theirs) => failures.push(format!(
-                    "{}: rule '{rule}' on {trace}: peregrine {ours}, sysdig {theirs} (condition {condition})",
-                    case.name
+                    "{}: rule '{}' on {trace}: peregrine {ours}, sysdig {} (condition {})",
+                    case.name,
+                    rule.name,
+                    theirs.lines().count(),
+                    rule.condition
                 )),
                 Err(e) => failures.push(format!(
-                    "{}: sysdig rejects the condition of '{rule}' ({condition}): {e}",
-                    case.name
+                    "{}: sysdig rejects the condition of '{}' ({}): {e}",
+                    case.name, rule.name, rule.condition
+                )),
+            }
+            let Some((priority, ours)) = alerts.get(&rule.name) else {
+                continue;
+            };
+            if rule
+                .output_fields
+                .iter()
+                .any(|f| RENDERED_OTHERWISE_BY_SYSDIG_029.contains(&f.as_str()))
+            {
+                not_compared += ours.len();
+                continue;
+            }
+            // Falco 0.44 prefixes every output with "%evt.time: %priority ".
+            let format = format!("*%evt.time: {priority} {}", rule.output);
+            match sysdig(&capture, &exits_only, Some(&format)) {
+                Ok(theirs) => {
+                    let theirs: Vec<&str> = theirs.lines().collect();
+                    if theirs == *ours {
+                        texts += ours.len();
+                    } else {
+                        failures.push(format!(
+                            "{}: rule '{}' on {trace}: alert texts differ\n  peregrine {:?}\n  sysdig    {:?}",
+                            case.name, rule.name, ours, theirs
+                        ));
+                    }
+                }
+                Err(e) => failures.push(format!(
+                    "{}: sysdig rejects the output of '{}' ({format}): {e}",
+                    case.name, rule.name
                 )),
             }
         }
     }
-    println!("{file}: {compared} rule counts agree with sysdig");
+    let _ = std::fs::remove_file(&alerts_path);
+    println!(
+        "{file}: {compared} rule counts and {texts} alert texts agree with sysdig \
+         ({not_compared} texts not compared: {RENDERED_OTHERWISE_BY_SYSDIG_029:?} differ by version)"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    compared
+    (compared, texts)
 }

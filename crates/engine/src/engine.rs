@@ -23,6 +23,24 @@ pub struct RuleInput {
     pub tags: Vec<String>,
     pub source: String,
     pub enabled: bool,
+    /// The rule asks for a capture when it matches (`capture: true`).
+    pub capture: bool,
+    /// How long that capture lasts at least, in ms; 0 for the default.
+    pub capture_duration_ms: u32,
+}
+
+/// What the rules that matched one event ask of a rule-triggered capture
+/// (Falco's `capture` config).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Matched {
+    /// Rules that matched.
+    pub rules: u32,
+    /// One of them has `capture: true`.
+    pub capture: bool,
+    /// The longest `capture_duration` among them, in ms.
+    pub longest_capture_ms: u32,
+    /// One of them has no `capture_duration` (the default applies).
+    pub default_capture: bool,
 }
 
 #[derive(Debug)]
@@ -35,6 +53,8 @@ struct Rule {
     source: Arc<str>,
     types: TypeSet,
     enabled: bool,
+    capture: bool,
+    capture_duration_ms: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -109,6 +129,8 @@ impl Engine {
                     tags: r.tags.into(),
                     source: r.source.into(),
                     enabled: r.enabled,
+                    capture: r.capture,
+                    capture_duration_ms: r.capture_duration_ms,
                 }),
                 (Err(e), _) | (_, Err(e)) => errors.push(CompileError {
                     rule: r.name,
@@ -200,13 +222,14 @@ impl Engine {
         state: &State,
         containers: &dyn ContainerLookup,
         on_alert: &mut dyn FnMut(Alert),
-    ) {
+    ) -> Matched {
+        let mut matched = Matched::default();
         let ty = input.ev.event_type() as usize;
         let Some(rules) = self.index.get(ty) else {
-            return;
+            return matched;
         };
         if rules.is_empty() {
-            return;
+            return matched;
         }
         self.evaluated += 1;
         self.arena.next_event();
@@ -217,6 +240,10 @@ impl Engine {
                 continue;
             }
             self.matches[ri as usize] += 1;
+            matched.rules += 1;
+            matched.capture |= rule.capture;
+            matched.longest_capture_ms = matched.longest_capture_ms.max(rule.capture_duration_ms);
+            matched.default_capture |= rule.capture_duration_ms == 0;
             let mut text = String::with_capacity(256);
             let mut fields: Vec<(String, FieldValue)> = Vec::new();
             output::render(
@@ -241,5 +268,6 @@ impl Engine {
                 break;
             }
         }
+        matched
     }
 }

@@ -20,6 +20,8 @@
 //!     tags: vec![],
 //!     source: "syscall".into(),
 //!     enabled: true,
+//!     capture: false,
+//!     capture_duration_ms: 0,
 //! };
 //! let engine = Engine::new(vec![rule], EngineConfig::default()).unwrap();
 //! assert!(engine.interesting_types().contains(peregrine_event::table::PPME_SYSCALL_OPEN_X));
@@ -38,7 +40,7 @@ pub mod pipeline;
 pub mod value;
 
 pub use compile::{event_types, TypeSet};
-pub use engine::{CompileError, Engine, EngineConfig, EventInput, RuleCount, RuleInput};
+pub use engine::{CompileError, Engine, EngineConfig, EventInput, Matched, RuleCount, RuleInput};
 pub use fields::{CaptureContainers, ContainerLookup, NoContainers};
 pub use filter::Filter;
 pub use output::OutputPart;

@@ -8,7 +8,7 @@ use peregrine_event::table::{self, PPME_CONTAINER_JSON_2_E, PPME_CONTAINER_JSON_
 use peregrine_event::{RawEvent, SourcedEvent, Tables};
 use peregrine_state::{Folded, Folder, State, StateConfig};
 
-use crate::engine::{Engine, EventInput};
+use crate::engine::{Engine, EventInput, Matched};
 use crate::fields::{ContainerLookup, NoContainers};
 
 /// Event types after which a thread may be in a container we have not
@@ -53,7 +53,9 @@ impl Pipeline {
         }
     }
 
-    pub fn on_event(&mut self, ev: &SourcedEvent<'_>, on_alert: &mut dyn FnMut(Alert)) {
+    /// Runs one event through; says what matched (nothing for an enter
+    /// event, which is only folded).
+    pub fn on_event(&mut self, ev: &SourcedEvent<'_>, on_alert: &mut dyn FnMut(Alert)) -> Matched {
         self.events_seen += 1;
         let Pipeline {
             folder,
@@ -71,7 +73,7 @@ impl Pipeline {
         let e = match folder.fold(ev.event) {
             // Falco 0.44 reads old captures the same way: the enter event's
             // params are folded into its exit, which alone meets the rules.
-            Folded::Enter => return,
+            Folded::Enter => return Matched::default(),
             Folded::AsIs(e) | Folded::Rebuilt(e) => e,
         };
         state.update(&e);
@@ -88,7 +90,7 @@ impl Pipeline {
             cpu: ev.cpu,
             enter_ts: 0,
         };
-        engine.process(&input, state, containers.as_ref(), on_alert);
+        engine.process(&input, state, containers.as_ref(), on_alert)
     }
 }
 

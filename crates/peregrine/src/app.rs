@@ -335,3 +335,26 @@ pub fn open_live(lc: &peregrine_ebpf::LiveConfig) -> Result<peregrine_ebpf::Live
     }
     Ok(src)
 }
+
+/// The config's `capture:` section, when enabled, as a rule-triggered
+/// capture over a source with `tables`; says so in the log as Falco does.
+pub fn rule_capture(
+    cfg: &config::Config,
+    tables: &peregrine_event::Tables,
+) -> Option<peregrine::rule_capture::RuleCapture> {
+    let c = &cfg.capture;
+    if !c.enabled {
+        return None;
+    }
+    let capture = peregrine::rule_capture::RuleCapture::new(
+        peregrine::rule_capture::CaptureSettings {
+            path_prefix: c.path_prefix.clone(),
+            all_rules: c.all_rules,
+            default_duration_ms: c.default_duration_ms,
+            max_file_size_mb: c.max_file_size_mb,
+        },
+        tables,
+    );
+    capture.announce();
+    Some(capture)
+}

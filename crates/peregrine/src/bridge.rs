@@ -46,6 +46,8 @@ fn rule_input(rs: &Ruleset, r: &Rule, selection: usize) -> Result<RuleInput, Str
         tags: r.tags.clone(),
         source: r.source.clone(),
         enabled: rs.is_enabled(r.id, selection),
+        capture: r.capture,
+        capture_duration_ms: r.capture_duration,
     })
 }
 

@@ -42,10 +42,28 @@ pub struct ScapWriter<W: Write> {
     events: u64,
 }
 
-/// A capture file being written, plain or gzip-compressed.
+/// A capture file being written, plain or gzip-compressed, counting the
+/// bytes that reach the file (after compression).
 pub enum FileOut {
-    Plain(BufWriter<File>),
-    Gzip(flate2::write::GzEncoder<BufWriter<File>>),
+    Plain(Counted<BufWriter<File>>),
+    Gzip(flate2::write::GzEncoder<Counted<BufWriter<File>>>),
+}
+
+/// A writer that counts what passes through it.
+pub struct Counted<W> {
+    inner: W,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(b)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 impl Write for FileOut {
@@ -74,8 +92,18 @@ impl ScapWriter<FileOut> {
     /// header and `tables`.
     pub fn create(path: impl AsRef<Path>, tables: &Tables) -> io::Result<Self> {
         let path = path.as_ref();
-        let f = BufWriter::with_capacity(1 << 20, File::create(path)?);
-        let out = if path.extension().is_some_and(|e| e == "gz") {
+        let gzip = path.extension().is_some_and(|e| e == "gz");
+        Self::create_with(path, tables, gzip)
+    }
+
+    /// Creates `path`, gzip-compressed or not whatever its name (Falco's
+    /// rule-triggered captures are compressed `.scap` files).
+    pub fn create_with(path: impl AsRef<Path>, tables: &Tables, gzip: bool) -> io::Result<Self> {
+        let f = Counted {
+            inner: BufWriter::with_capacity(1 << 20, File::create(path.as_ref())?),
+            bytes: 0,
+        };
+        let out = if gzip {
             FileOut::Gzip(flate2::write::GzEncoder::new(
                 f,
                 flate2::Compression::default(),
@@ -84,6 +112,16 @@ impl ScapWriter<FileOut> {
             FileOut::Plain(f)
         };
         ScapWriter::new(out, tables)
+    }
+
+    /// Bytes handed to the file so far, compressed; the compressor's and
+    /// the file buffer's contents are not yet counted, so this trails the
+    /// final size by up to one flush window.
+    pub fn file_bytes(&self) -> u64 {
+        match &self.out {
+            FileOut::Plain(w) => w.bytes,
+            FileOut::Gzip(w) => w.get_ref().bytes,
+        }
     }
 
     /// Finishes the file (gzip trailer included) and syncs nothing further.

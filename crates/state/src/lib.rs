@@ -34,6 +34,7 @@ pub mod fold;
 mod handlers;
 pub mod params;
 mod seed;
+mod snapshot;
 pub mod thread;
 pub mod users;
 

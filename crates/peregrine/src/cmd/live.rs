@@ -132,6 +132,7 @@ fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
         ..StateConfig::default()
     };
     let manager = container_manager(cfg);
+    let mut capture = app::rule_capture(cfg, src.tables());
     let mut pipeline = Pipeline::new(engine, src.tables(), state_cfg);
     for t in pipeline.state.threads().iter() {
         if let Some(c) = &t.container {
@@ -171,7 +172,12 @@ fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
         let idle = match src.next() {
             Ok(Next::Event(ev)) => {
                 metrics.count_event(ev.event.event_type());
-                pipeline.on_event(&ev, &mut on_alert);
+                let matched = pipeline.on_event(&ev, &mut on_alert);
+                if let Some(c) = capture.as_mut() {
+                    if let Some(a) = c.on_event(&ev, matched, &pipeline.state, &hostname) {
+                        outputs.enqueue_internal(a);
+                    }
+                }
                 since_tick += 1;
                 false
             }
@@ -235,6 +241,9 @@ fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
         }
     }
 
+    if let Some(c) = capture.as_mut() {
+        c.finish();
+    }
     let stats = src.stats().unwrap_or_default();
     if let Some(w) = web {
         w.stop();

@@ -52,6 +52,7 @@ pub fn run(args: &FalcoArgs, loaded: &Loaded) -> u8 {
         max_threads: cfg.falco_libs.thread_table_size.max(1) as usize,
         ..StateConfig::default()
     };
+    let mut capture = app::rule_capture(cfg, reader.tables());
     let mut pipeline = Pipeline::new(engine, reader.tables(), state_cfg);
     pipeline.containers = Box::new(CaptureContainers::default());
     let mut on_alert = |a| {
@@ -71,7 +72,12 @@ pub fn run(args: &FalcoArgs, loaded: &Loaded) -> u8 {
                         break 1;
                     }
                 }
-                pipeline.on_event(&ev, &mut on_alert)
+                let matched = pipeline.on_event(&ev, &mut on_alert);
+                if let Some(c) = capture.as_mut() {
+                    if let Some(a) = c.on_event(&ev, matched, &pipeline.state, &hostname) {
+                        outputs.enqueue_internal(a);
+                    }
+                }
             }
             Ok(None) => break 0,
             Err(e) => {
@@ -80,6 +86,9 @@ pub fn run(args: &FalcoArgs, loaded: &Loaded) -> u8 {
             }
         }
     };
+    if let Some(c) = capture.as_mut() {
+        c.finish();
+    }
     outputs.shutdown();
     eprint!("{}", drops.stats_text());
     print!("{}", app::summary(&pipeline.engine.counts()));

@@ -266,3 +266,89 @@ fn a_live_capture_replays_with_the_same_alerts() {
         );
     }
 }
+
+#[test]
+fn a_capture_rule_records_the_live_events_after_it_fires() {
+    if !peregrine_testkit::live_ready("rule-triggered capture") {
+        return;
+    }
+    let dir = tmpdir("rule-capture");
+    let rules = dir.join("rules.yaml");
+    std::fs::write(
+        &rules,
+        "- rule: capture_marker\n  desc: test\n  condition: evt.type in (open, openat, openat2) and proc.name = cat and fd.name contains zq-rc\n  output: \"opened %fd.name (ts=%evt.rawtime num=%evt.num)\"\n  priority: WARNING\n  capture: true\n  capture_duration: 1500\n",
+    )
+    .unwrap();
+    let prefix = format!("capture.path_prefix={}", dir.join("falco").display());
+    let mut args = vec![
+        "-r",
+        rules.to_str().unwrap(),
+        "-o",
+        "json_output=true",
+        "-o",
+        "capture.enabled=true",
+        "-o",
+        &prefix,
+    ];
+    args.extend(QUIET);
+    let agent = Peregrine::spawn(&args);
+    // Two opens within the capture's 1.5 s: both land in one file.
+    for i in 0..2 {
+        let f = dir.join(format!("zq-rc-{i}.txt"));
+        std::fs::write(&f, "x").unwrap();
+        cat(&f);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(agent
+        .wait_line(Duration::from_secs(5), |l| l.contains("zq-rc-1.txt"))
+        .is_some());
+    // Past the deadline, something must still arrive to end the capture.
+    std::thread::sleep(Duration::from_millis(1600));
+    cat(&dir.join("zq-none"));
+    let (code, out, err) = agent.stop();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("Capture is enabled in mode 'rules'"), "{err}");
+    let first: serde_json::Value = out
+        .iter()
+        .find(|l| l.contains("zq-rc-0.txt"))
+        .and_then(|l| serde_json::from_str(l).ok())
+        .expect("first alert");
+    let (ts, num) = (
+        first["output_fields"]["evt.rawtime"].as_u64().unwrap(),
+        first["output_fields"]["evt.num"].as_u64().unwrap(),
+    );
+    let files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "scap"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let name = files[0].file_name().unwrap().to_str().unwrap();
+    assert_eq!(name, format!("falco_{ts:020}_{num:020}.scap"));
+
+    // Replayed on its own, the file has both opens, with the process named
+    // from the tables it opens with.
+    let replay = Command::new(BIN)
+        .args([
+            "-r",
+            rules.to_str().unwrap(),
+            "-e",
+            files[0].to_str().unwrap(),
+            "-o",
+            "json_output=true",
+        ])
+        .output()
+        .unwrap();
+    assert!(replay.status.success());
+    let replayed: Vec<serde_json::Value> = String::from_utf8_lossy(&replay.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(replayed.len(), 2, "{replayed:?}");
+    assert_eq!(replayed[0]["output_fields"]["evt.rawtime"], ts);
+    assert!(replayed[1]["output_fields"]["fd.name"]
+        .as_str()
+        .unwrap()
+        .ends_with("zq-rc-1.txt"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,8 +1,9 @@
 //! Peregrine's glue, as a library for the binary, its tests and benches:
 //! the bridge from the rules front end to the engine, Falco's logger and
-//! the syscall event drop monitor, rule-triggered captures.
+//! the syscall event drop and timeout monitors, rule-triggered captures.
 
 pub mod bridge;
 pub mod drops;
 pub mod logger;
 pub mod rule_capture;
+pub mod timeouts;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use peregrine::drops::{DropMonitor, DropStats};
+use peregrine::timeouts::TimeoutMonitor;
 use peregrine_container::ContainerManager;
 use peregrine_ebpf::interest::{self, BaseSyscalls, ScSet};
 use peregrine_ebpf::{LiveConfig, LiveStats};
@@ -152,6 +153,7 @@ fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
     let deadline = args.duration_secs.map(|s| started + Duration::from_secs(s));
     let initial = src.stats().map_err(|e| e.to_string())?;
     let mut drops = DropMonitor::new(app::drop_settings(cfg));
+    let mut timeouts = TimeoutMonitor::new(cfg.syscall_event_timeouts_max_consecutives);
     let mut next_second = wall_ns();
     // The first call starts the monitor's one-second clock.
     let _ = drops.on_event(next_second, &drop_stats(&initial));
@@ -171,6 +173,7 @@ fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
     loop {
         let idle = match src.next() {
             Ok(Next::Event(ev)) => {
+                timeouts.on_event(ev.event.ts());
                 metrics.count_event(ev.event.event_type());
                 let matched = pipeline.on_event(&ev, &mut on_alert);
                 if let Some(c) = capture.as_mut() {
@@ -181,7 +184,12 @@ fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
                 since_tick += 1;
                 false
             }
-            Ok(Next::Idle) => true,
+            Ok(Next::Idle) => {
+                if let Some(a) = timeouts.on_timeout(wall_ns(), &hostname) {
+                    outputs.enqueue_internal(a);
+                }
+                true
+            }
             Ok(Next::End) => break,
             Err(e) => {
                 eprintln!("peregrine: live source: {e}");

@@ -150,6 +150,9 @@ pub(crate) struct Shared {
     pub log: LogFn,
     deadline: Mutex<Option<Instant>>,
     pub stopping: AtomicBool,
+    /// Bumped by [`crate::Outputs::reopen`]: outputs holding a file or a
+    /// program open let it go before their next delivery.
+    pub reopen: AtomicU64,
 }
 
 impl Shared {
@@ -158,6 +161,7 @@ impl Shared {
             log,
             deadline: Mutex::new(None),
             stopping: AtomicBool::new(false),
+            reopen: AtomicU64::new(0),
         }
     }
 
@@ -204,6 +208,13 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// True once per [`crate::Outputs::reopen`] for the output whose last
+    /// seen generation is `seen`.
+    pub fn reopen_requested(&self, seen: &mut u64) -> bool {
+        let now = self.shared.reopen.load(Ordering::Relaxed);
+        std::mem::replace(seen, now) != now
+    }
+
     /// Counts and logs (throttled) an error of this output.
     pub fn error(&self, what: &str) {
         self.stats.errors.inc();

@@ -268,6 +268,15 @@ impl Outputs {
         r
     }
 
+    /// Falco's SIGUSR1: outputs holding a file (`file_output.keep_alive`)
+    /// or a program (`program_output.keep_alive`) open close it and open it
+    /// afresh before their next delivery, so rotated logs are let go.
+    pub fn reopen(&self) {
+        self.shared
+            .reopen
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// The line format shared by every output.
     pub fn format(&self) -> AlertFormat {
         self.format

@@ -208,3 +208,70 @@ fn per_rule_rate_limit_suppresses_only_the_noisy_rule() {
         "peregrine_alerts_rate_limited_total{rule=\"Terminal shell in container\"} 47\n"
     ));
 }
+
+/// Waits until every output has delivered `n` alerts.
+fn wait_delivered(outputs: &Outputs, n: u64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while outputs.stats().iter().any(|s| s.delivered < n) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            outputs.stats()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn reopen_lets_kept_alive_files_and_programs_go_after_rotation() {
+    let dir = temp_dir("reopen");
+    let log = dir.join("events.txt");
+    let piped = dir.join("piped.txt");
+    let mut cfg = OutputsConfig::default();
+    cfg.stdout.enabled = false;
+    cfg.syslog.enabled = false;
+    cfg.file.enabled = true;
+    cfg.file.keep_alive = true;
+    cfg.file.filename = log.display().to_string();
+    cfg.program.enabled = true;
+    cfg.program.keep_alive = true;
+    // Each start of the program leaves a marker line.
+    cfg.program.program = format!("echo started >> '{0}'; cat >> '{0}'", piped.display());
+    let capture = Capture::default();
+    let outputs = Outputs::start(&cfg, env(&capture, &Arc::new(Registry::new()))).unwrap();
+    let alerts: Vec<_> = AlertGenerator::new(5).take(5).collect();
+    let text = |a: &[peregrine_alert::Alert]| -> String {
+        a.iter()
+            .map(|a| AlertFormat::default().format(a) + "\n")
+            .collect()
+    };
+    for a in &alerts[..3] {
+        outputs.enqueue(a.clone());
+    }
+    wait_delivered(&outputs, 3);
+    // Log rotation: the file is moved away, then Falco's SIGUSR1.
+    let rotated = dir.join("events.txt.1");
+    std::fs::rename(&log, &rotated).unwrap();
+    outputs.reopen();
+    for a in &alerts[3..] {
+        outputs.enqueue(a.clone());
+    }
+    wait_delivered(&outputs, 5);
+    outputs.shutdown();
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap();
+    assert_eq!(read(&rotated), text(&alerts[..3]));
+    assert_eq!(
+        read(&log),
+        text(&alerts[3..]),
+        "the new file gets what follows"
+    );
+    assert_eq!(
+        read(&piped),
+        format!(
+            "started\n{}started\n{}",
+            text(&alerts[..3]),
+            text(&alerts[3..])
+        )
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -352,3 +352,66 @@ fn a_capture_rule_records_the_live_events_after_it_fires() {
         .ends_with("zq-rc-1.txt"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn sigusr1_reopens_the_alert_file_after_rotation() {
+    if !peregrine_testkit::live_ready("SIGUSR1 reopen") {
+        return;
+    }
+    let dir = tmpdir("reopen");
+    let rules = dir.join("rules.yaml");
+    std::fs::write(&rules, marker_rule("rotate_marker", "zq-rot")).unwrap();
+    let log = dir.join("events.txt");
+    let file = format!("file_output.filename={}", log.display());
+    let mut args = vec![
+        "-r",
+        rules.to_str().unwrap(),
+        "-o",
+        "file_output.enabled=true",
+        "-o",
+        "file_output.keep_alive=true",
+        "-o",
+        &file,
+    ];
+    args.extend(QUIET);
+    let agent = Peregrine::spawn(&args);
+    let target = |i: usize| {
+        let f = dir.join(format!("zq-rot-{i}.txt"));
+        std::fs::write(&f, "x").unwrap();
+        cat(&f);
+        agent
+            .wait_line(Duration::from_secs(5), |l| {
+                l.contains(&format!("zq-rot-{i}.txt"))
+            })
+            .expect("alert on stdout");
+    };
+    target(0);
+    let rotated = dir.join("events.txt.1");
+    // The file output gets the alert in the same instant as stdout.
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::rename(&log, &rotated).unwrap();
+    agent.signal(libc::SIGUSR1);
+    assert!(
+        agent
+            .wait_stderr(Duration::from_secs(5), |l| l
+                .contains("SIGUSR1 received, reopening outputs..."))
+            .is_some(),
+        "{:?}",
+        agent.stderr_lines()
+    );
+    target(1);
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, _, err) = agent.stop();
+    assert_eq!(code, Some(0), "SIGUSR1 must not end the agent: {err}");
+    let old = std::fs::read_to_string(&rotated).unwrap();
+    let new = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        old.contains("zq-rot-0.txt") && !old.contains("zq-rot-1.txt"),
+        "{old}"
+    );
+    assert!(
+        new.contains("zq-rot-1.txt") && !new.contains("zq-rot-0.txt"),
+        "{new}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -22,6 +22,7 @@ pub(crate) struct FileSink {
     cfg: FileConfig,
     file: Option<File>,
     buf: Vec<u8>,
+    reopened: u64,
 }
 
 fn open(path: &str) -> std::io::Result<File> {
@@ -43,6 +44,7 @@ impl FileSink {
             cfg: cfg.clone(),
             file: cfg.keep_alive.then_some(file),
             buf: Vec::with_capacity(64 * 1024),
+            reopened: 0,
         })
     }
 }
@@ -50,6 +52,9 @@ impl FileSink {
 impl Sink for FileSink {
     fn deliver(&mut self, batch: &[Arc<Envelope>], ctx: &Ctx) {
         fill_batch(&mut self.buf, batch, ctx);
+        if ctx.reopen_requested(&mut self.reopened) {
+            self.file = None;
+        }
         if self.file.is_none() {
             match open(&self.cfg.filename) {
                 Ok(f) => self.file = Some(f),

@@ -23,6 +23,7 @@ pub(crate) struct ProgramSink {
     cfg: ProgramConfig,
     child: Option<(Child, ChildStdin)>,
     buf: Vec<u8>,
+    reopened: u64,
 }
 
 fn spawn(program: &str) -> std::io::Result<(Child, ChildStdin)> {
@@ -66,11 +67,15 @@ impl ProgramSink {
             cfg: cfg.clone(),
             child,
             buf: Vec::with_capacity(64 * 1024),
+            reopened: 0,
         })
     }
 
     fn deliver_kept_alive(&mut self, batch: &[Arc<Envelope>], ctx: &Ctx) {
         fill_batch(&mut self.buf, batch, ctx);
+        if ctx.reopen_requested(&mut self.reopened) {
+            finish(self.child.take());
+        }
         // One restart per batch if the program died (broken pipe).
         for attempt in 0..2 {
             if self.child.is_none() {

@@ -223,6 +223,10 @@ fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
                 }
             }
         }
+        if ReloadTriggers::take_reopen() {
+            peregrine::logger::info("SIGUSR1 received, reopening outputs...");
+            outputs.reopen();
+        }
         if ReloadTriggers::take_reload() {
             match reload(args, loaded) {
                 Ok((engine, cfg2)) => {

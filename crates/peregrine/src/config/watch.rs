@@ -28,11 +28,14 @@ use std::time::{Duration, SystemTime};
 
 static RELOAD: AtomicBool = AtomicBool::new(false);
 static SHUTDOWN: AtomicBool = AtomicBool::new(false);
+static REOPEN: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_signal(sig: libc::c_int) {
     // Only async-signal-safe work: set a flag.
     if sig == libc::SIGHUP {
         RELOAD.store(true, Ordering::SeqCst);
+    } else if sig == libc::SIGUSR1 {
+        REOPEN.store(true, Ordering::SeqCst);
     } else {
         SHUTDOWN.store(true, Ordering::SeqCst);
     }
@@ -42,9 +45,10 @@ extern "C" fn on_signal(sig: libc::c_int) {
 pub struct ReloadTriggers;
 
 impl ReloadTriggers {
-    /// SIGHUP requests a reload; SIGTERM and SIGINT request shutdown.
+    /// SIGHUP requests a reload; SIGTERM and SIGINT request shutdown;
+    /// SIGUSR1 asks the outputs to reopen their files (log rotation).
     pub fn install_signal_handlers() -> std::io::Result<()> {
-        for sig in [libc::SIGHUP, libc::SIGTERM, libc::SIGINT] {
+        for sig in [libc::SIGHUP, libc::SIGTERM, libc::SIGINT, libc::SIGUSR1] {
             // SAFETY: the handler only stores to atomics.
             let r = unsafe {
                 let mut sa: libc::sigaction = std::mem::zeroed();
@@ -67,6 +71,11 @@ impl ReloadTriggers {
     /// True once per request.
     pub fn take_reload() -> bool {
         RELOAD.swap(false, Ordering::SeqCst)
+    }
+
+    /// True once per SIGUSR1.
+    pub fn take_reopen() -> bool {
+        REOPEN.swap(false, Ordering::SeqCst)
     }
 
     pub fn shutdown_requested() -> bool {

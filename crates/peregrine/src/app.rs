@@ -358,3 +358,35 @@ pub fn rule_capture(
     capture.announce();
     Some(capture)
 }
+
+/// Falco's metrics snapshots (`metrics.enabled` with `output_rule` and/or
+/// `output_file`), every `metrics.interval`.
+pub fn start_metrics_snapshots(
+    cfg: &config::Config,
+    outputs: &Arc<Outputs>,
+    hostname: &Arc<str>,
+) -> Option<crate::web::snapshot::Snapshotter> {
+    let m = &cfg.metrics;
+    if !m.enabled || (!m.output_rule && m.output_file.is_empty()) {
+        return None;
+    }
+    let targets = crate::web::snapshot::SnapshotTargets {
+        outputs: m.output_rule.then(|| outputs.clone()),
+        output_file: (!m.output_file.is_empty()).then(|| m.output_file.clone().into()),
+    };
+    let opts = crate::web::snapshot::SnapshotOptions {
+        include_empty: m.include_empty_values,
+        memory_in_mb: m.convert_memory_to_mb,
+        rules: m.rules_counters_enabled,
+        resources: m.resource_utilization_enabled,
+        state: m.state_counters_enabled,
+        kernel: m.kernel_event_counters_enabled,
+    };
+    Some(crate::web::snapshot::Snapshotter::start(
+        peregrine_metrics::Registry::global().clone(),
+        targets,
+        std::time::Duration::from_millis(m.interval_ms.max(100)),
+        hostname.clone(),
+        opts,
+    ))
+}

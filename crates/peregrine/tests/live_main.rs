@@ -415,3 +415,55 @@ fn sigusr1_reopens_the_alert_file_after_rotation() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn metrics_snapshots_arrive_as_internal_alerts_and_in_the_metrics_file() {
+    if !peregrine_testkit::live_ready("metrics snapshots") {
+        return;
+    }
+    let dir = tmpdir("metrics");
+    let rules = dir.join("rules.yaml");
+    std::fs::write(&rules, marker_rule("metrics_marker", "zq-met")).unwrap();
+    let file = dir.join("metrics.json");
+    let file_opt = format!("metrics.output_file={}", file.display());
+    let mut args = vec![
+        "-r",
+        rules.to_str().unwrap(),
+        "-o",
+        "json_output=true",
+        "-o",
+        "metrics.enabled=true",
+        "-o",
+        "metrics.interval=1s",
+        "-o",
+        "metrics.output_rule=true",
+        "-o",
+        &file_opt,
+        "-o",
+        "metrics.resource_utilization_enabled=false",
+    ];
+    args.extend(QUIET);
+    let agent = Peregrine::spawn(&args);
+    let snapshot = agent
+        .wait_line(Duration::from_secs(10), |l| {
+            l.contains("Falco internal: metrics snapshot")
+        })
+        .expect("a snapshot alert");
+    let (code, _, err) = agent.stop();
+    assert_eq!(code, Some(0), "{err}");
+    let a: serde_json::Value = serde_json::from_str(&snapshot).unwrap();
+    assert_eq!(a["priority"], "Informational");
+    assert_eq!(a["output"], "Falco metrics snapshot");
+    let f = &a["output_fields"];
+    assert!(f["scap.n_evts"].as_u64().is_some_and(|n| n > 0), "{f}");
+    assert!(f["falco.version"].is_string(), "{f}");
+    assert!(
+        f.get("falco.memory_rss_mb").is_none(),
+        "resources disabled: {f}"
+    );
+    let lines = std::fs::read_to_string(&file).unwrap();
+    let first: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+    assert_eq!(first["sample"], 1);
+    assert!(first["output_fields"]["scap.n_evts"].is_u64(), "{first}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -158,6 +158,14 @@ fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
     // The first call starts the monitor's one-second clock.
     let _ = drops.on_event(next_second, &drop_stats(&initial));
     let hostname = app::hostname();
+    let snapshots = app::start_metrics_snapshots(cfg, &outputs, &hostname);
+    // Threads whose exit was missed (a drop) go once /proc no longer has
+    // them, as libsinsp's auto-purging does.
+    let purge_every = cfg.falco_libs.thread_table_auto_purging_interval_s.max(1) * 1_000_000_000;
+    let purge_after = cfg.falco_libs.thread_table_auto_purging_thread_timeout_s * 1_000_000_000;
+    let proc_root =
+        std::path::PathBuf::from(std::env::var("HOST_ROOT").unwrap_or_default() + "/proc");
+    let mut next_purge = wall_ns() + purge_every;
     let rules_files = app::rules_paths(args, cfg);
     let mut metrics = super::live_metrics::LiveMetrics::new(
         peregrine_metrics::Registry::global().clone(),
@@ -210,6 +218,12 @@ fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
         // Once a second: one read of the kernel counters feeds the metrics
         // and Falco's syscall_event_drops monitor.
         let now = wall_ns();
+        if now >= next_purge {
+            next_purge = now + purge_every;
+            pipeline.state.purge(now, purge_after, |tid| {
+                proc_root.join(tid.to_string()).exists()
+            });
+        }
         if now >= next_second {
             next_second = now + 1_000_000_000;
             if let Ok(stats) = src.stats() {
@@ -260,6 +274,8 @@ fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
     if let Some(w) = web {
         w.stop();
     }
+    // The snapshotter holds the outputs: it goes first.
+    drop(snapshots);
     let report = match Arc::try_unwrap(outputs) {
         Ok(o) => Some(o.shutdown()),
         Err(_) => None,

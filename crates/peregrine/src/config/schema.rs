@@ -146,10 +146,11 @@ const HTTP_OUTPUT: &[Field] = &[
 
 const KMOD: &[Field] = &[
     f("buf_size_preset", Ty::Int, "Ring buffer size preset."),
-    f(
+    noop(
         "drop_failed_exit",
         Ty::Bool,
-        "Drop failed syscall exit events in the kernel.",
+        "Falco: drop failed syscall exit events in the kernel.",
+        "failed syscalls reach the rules (evt.failed)",
     ),
 ];
 
@@ -164,15 +165,17 @@ const MODERN_EBPF: &[Field] = &[
         Ty::Int,
         "Ring buffer size preset (0-10; 4 = 8 MiB).",
     ),
-    f(
+    noop(
         "drop_failed_exit",
         Ty::Bool,
-        "Drop failed syscall exit events in the kernel.",
+        "Falco: drop failed syscall exit events in the kernel.",
+        "failed syscalls reach the rules (evt.failed)",
     ),
-    f(
+    noop(
         "disable_iterators",
         Ty::Bool,
-        "Do not use BPF iterators for the initial /proc state.",
+        "Falco: do not use BPF iterators for the initial state.",
+        "Peregrine reads /proc, not BPF iterators",
     ),
 ];
 
@@ -338,10 +341,11 @@ const METRICS: &[Field] = &[
         Ty::Bool,
         "Kernel events and drops.",
     ),
-    f(
+    noop(
         "kernel_event_counters_per_cpu_enabled",
         Ty::Bool,
-        "Kernel events and drops per CPU.",
+        "Falco: kernel events and drops per CPU.",
+        "per-CPU counters are not collected",
     ),
     noop(
         "libbpf_stats_enabled",

@@ -48,16 +48,70 @@ fn num(v: f64) -> FieldValue {
     }
 }
 
+/// What a snapshot carries (falco.yaml `metrics.*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotOptions {
+    /// `include_empty_values`: keep counters that are zero.
+    pub include_empty: bool,
+    /// `convert_memory_to_mb`.
+    pub memory_in_mb: bool,
+    /// `rules_counters_enabled`: `falco.rules.*`.
+    pub rules: bool,
+    /// `resource_utilization_enabled`: CPU and memory of the agent.
+    pub resources: bool,
+    /// `state_counters_enabled`: threads and fds in the state tables.
+    pub state: bool,
+    /// `kernel_event_counters_enabled`: events and drops of the probe.
+    pub kernel: bool,
+}
+
+impl Default for SnapshotOptions {
+    fn default() -> SnapshotOptions {
+        SnapshotOptions {
+            include_empty: false,
+            memory_in_mb: true,
+            rules: true,
+            resources: true,
+            state: true,
+            kernel: true,
+        }
+    }
+}
+
+impl SnapshotOptions {
+    /// Whether the family of metric `name` is enabled; version, files,
+    /// outputs and timing metrics always are.
+    fn wants(&self, name: &str) -> bool {
+        match name {
+            names::RULES_MATCHES => self.rules,
+            names::CPU_USAGE_RATIO
+            | names::MEMORY_RSS_BYTES
+            | names::MEMORY_VSZ_BYTES
+            | names::MEMORY_PSS_BYTES => self.resources,
+            names::SCAP_N_THREADS | names::SCAP_N_FDS => self.state,
+            names::SCAP_N_EVTS
+            | names::SCAP_N_DROPS
+            | names::SCAP_N_DROPS_BUFFER
+            | names::EVENTS => self.kernel,
+            _ => true,
+        }
+    }
+}
+
 /// The snapshot fields of the registry's samples.
 pub fn output_fields(
     samples: &[Sample],
     now_ns: u64,
-    include_empty: bool,
-    memory_in_mb: bool,
+    opts: &SnapshotOptions,
 ) -> Vec<(String, FieldValue)> {
+    let SnapshotOptions {
+        include_empty,
+        memory_in_mb,
+        ..
+    } = *opts;
     let mut f: Vec<(String, FieldValue)> = vec![("evt.time".into(), FieldValue::U64(now_ns))];
     let mut rules_total = 0.0;
-    for s in samples {
+    for s in samples.iter().filter(|s| opts.wants(&s.name)) {
         let (key, value) = match s.name.as_str() {
             names::VERSION_INFO => (
                 "falco.version".into(),
@@ -145,7 +199,9 @@ pub fn output_fields(
         };
         f.push((key, value));
     }
-    f.push(("falco.rules.matches_total".into(), num(rules_total)));
+    if opts.rules {
+        f.push(("falco.rules.matches_total".into(), num(rules_total)));
+    }
     f
 }
 
@@ -166,8 +222,7 @@ impl Snapshotter {
         targets: SnapshotTargets,
         interval: Duration,
         hostname: Arc<str>,
-        include_empty: bool,
-        memory_in_mb: bool,
+        opts: SnapshotOptions,
     ) -> Snapshotter {
         let stop = Arc::new(AtomicBool::new(false));
         let s = stop.clone();
@@ -187,8 +242,7 @@ impl Snapshotter {
                         .duration_since(UNIX_EPOCH)
                         .map(|d| d.as_nanos() as u64)
                         .unwrap_or(0);
-                    let fields =
-                        output_fields(&registry.samples(), now_ns, include_empty, memory_in_mb);
+                    let fields = output_fields(&registry.samples(), now_ns, &opts);
                     if let Some(path) = &targets.output_file {
                         let mut obj = String::from("{\"output_fields\":{");
                         for (i, (k, v)) in fields.iter().enumerate() {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use peregrine_metrics::{names, Registry};
 
-use super::snapshot::{output_fields, SnapshotTargets, Snapshotter};
+use super::snapshot::{output_fields, SnapshotOptions, SnapshotTargets, Snapshotter};
 use super::*;
 
 fn cfg(port: u16) -> WebserverConfig {
@@ -223,7 +223,7 @@ fn https_with_a_generated_certificate() {
 #[test]
 fn snapshot_fields_use_falcos_names() {
     let reg = populated();
-    let fields = output_fields(&reg.samples(), 5, false, true);
+    let fields = output_fields(&reg.samples(), 5, &SnapshotOptions::default());
     let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     use peregrine_alert::FieldValue as F;
     assert_eq!(get("evt.time"), Some(F::U64(5)));
@@ -244,6 +244,35 @@ fn snapshot_fields_use_falcos_names() {
         get("falco.outputs_queue_num_drops").is_none(),
         "zero values left out"
     );
+
+    // Each family can be left out; the base (version, files) stays.
+    let only_base = SnapshotOptions {
+        rules: false,
+        resources: false,
+        state: false,
+        kernel: false,
+        ..SnapshotOptions::default()
+    };
+    let fields = output_fields(&reg.samples(), 5, &only_base);
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    assert_eq!(get("falco.version"), Some(F::Str("0.1.0".into())));
+    for gone in [
+        "falco.rules.read_sensitive_file_untrusted",
+        "falco.rules.matches_total",
+        "scap.n_evts",
+        "falco.memory_rss_mb",
+    ] {
+        assert_eq!(get(gone), None, "{gone}");
+    }
+    let with_empty = SnapshotOptions {
+        include_empty: true,
+        memory_in_mb: false,
+        ..SnapshotOptions::default()
+    };
+    let fields = output_fields(&reg.samples(), 5, &with_empty);
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    assert_eq!(get("falco.outputs_queue_num_drops"), Some(F::U64(0)));
+    assert!(matches!(get("falco.memory_rss_bytes"), Some(F::U64(b)) if b > 1 << 20));
 }
 
 #[test]
@@ -280,8 +309,7 @@ fn snapshots_become_internal_alerts_on_the_outputs() {
         },
         Duration::from_millis(100),
         Arc::from("host-a"),
-        false,
-        true,
+        SnapshotOptions::default(),
     );
     let ok = (0..100).any(|_| {
         std::thread::sleep(Duration::from_millis(50));

@@ -44,9 +44,19 @@ pub struct Pipeline {
 
 impl Pipeline {
     pub fn new(engine: Engine, tables: &Tables, config: StateConfig) -> Pipeline {
+        Pipeline::with_state(engine, State::new(config, tables))
+    }
+
+    /// A pipeline whose state takes `tables` over (see
+    /// [`State::from_tables`]).
+    pub fn from_tables(engine: Engine, tables: Tables, config: StateConfig) -> Pipeline {
+        Pipeline::with_state(engine, State::from_tables(config, tables))
+    }
+
+    fn with_state(engine: Engine, state: State) -> Pipeline {
         Pipeline {
             folder: Folder::new(),
-            state: State::new(config, tables),
+            state,
             engine,
             containers: Box::new(NoContainers),
             events_seen: 0,

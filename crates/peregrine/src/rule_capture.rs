@@ -52,8 +52,13 @@ pub struct RuleCapture {
 
 impl RuleCapture {
     pub fn new(settings: CaptureSettings, source_tables: &Tables) -> RuleCapture {
-        let mut base = source_tables.clone();
-        base.threads = Vec::new();
+        let base = Tables {
+            machine: source_tables.machine.clone(),
+            threads: Vec::new(),
+            users: source_tables.users.clone(),
+            groups: source_tables.groups.clone(),
+            interfaces: source_tables.interfaces.clone(),
+        };
         RuleCapture {
             settings,
             base,

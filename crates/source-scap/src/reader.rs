@@ -145,6 +145,21 @@ impl ScapReader {
         &self.tables
     }
 
+    /// Gives the tables away (the process table moved, the small ones
+    /// copied), for state to be seeded without a second copy: on a busy
+    /// host's capture the process table is much of a replay's memory.
+    /// Table blocks later in the file start a new one.
+    pub fn take_tables(&mut self) -> Tables {
+        self.thread_index = HashMap::new();
+        Tables {
+            machine: self.tables.machine.clone(),
+            threads: std::mem::take(&mut self.tables.threads),
+            users: self.tables.users.clone(),
+            groups: self.tables.groups.clone(),
+            interfaces: self.tables.interfaces.clone(),
+        }
+    }
+
     fn err(&self, block: Option<&BlockHead>, offset: u64, kind: ErrorKind) -> ScapError {
         ScapError {
             path: self.path.clone(),

@@ -246,7 +246,7 @@ pub struct FdTable {
     len: usize,
 }
 
-const LOW_FDS: i64 = 1024;
+const LOW_FDS: i64 = 64;
 
 impl FdTable {
     pub fn get(&self, fd: i64) -> Option<&Fd> {

@@ -210,6 +210,24 @@ fn strs(b: &[u8]) -> Strs {
         .into()
 }
 
+/// Whether the `cgroups` param `b` says what `cur` holds, without building
+/// a copy: a clone or exec almost always keeps its parent's cgroups.
+fn same_cgroups(b: &[u8], cur: &[(Box<str>, Box<str>)]) -> bool {
+    let mut held = cur.iter();
+    for entry in split_nul(b) {
+        let Some(eq) = entry.iter().position(|&c| c == b'=') else {
+            continue;
+        };
+        let Some((k, v)) = held.next() else {
+            return false;
+        };
+        if k.as_bytes() != &entry[..eq] || v.as_bytes() != &entry[eq + 1..] {
+            return false;
+        }
+    }
+    held.next().is_none()
+}
+
 pub(crate) fn cgroups(b: &[u8]) -> Arc<[(Box<str>, Box<str>)]> {
     split_nul(b)
         .filter_map(|s| {
@@ -668,9 +686,8 @@ fn make_child(s: &mut State, ev: &RawEvent<'_>, child: i64, parent: i64, flags: 
         t.egid = gid as u32;
     }
     if let Some(cg) = ev.bytes(P::CGROUPS) {
-        let new = cgroups(cg);
-        if new != t.cgroups {
-            t.cgroups = new;
+        if !same_cgroups(cg, &t.cgroups) {
+            t.cgroups = cgroups(cg);
             t.refresh_container();
         }
     }
@@ -764,10 +781,9 @@ fn on_execve(s: &mut State, ev: &RawEvent<'_>) {
         }
         resolver_needed = match ev.bytes(P::CGROUPS) {
             Some(cg) => {
-                let new = cgroups(cg);
-                let changed = new != t.cgroups;
+                let changed = !same_cgroups(cg, &t.cgroups);
                 if changed {
-                    t.cgroups = new;
+                    t.cgroups = cgroups(cg);
                 }
                 changed
             }
@@ -834,5 +850,27 @@ fn on_execve(s: &mut State, ev: &RawEvent<'_>) {
     s.stats.fds_removed += closed as u64;
     if let Some(c) = cwd_param {
         s.threads.process_mut(key).cwd = c.into();
+    }
+}
+
+#[cfg(test)]
+mod cgroup_tests {
+    use super::{cgroups, same_cgroups};
+
+    #[test]
+    fn same_cgroups_compares_without_building() {
+        let b = b"cpu=/docker/abc\0memory=/docker/abc\0";
+        let held = cgroups(b);
+        assert!(same_cgroups(b, &held));
+        assert!(!same_cgroups(b"cpu=/docker/abc\0", &held));
+        assert!(!same_cgroups(
+            b"cpu=/docker/abc\0memory=/docker/abd\0",
+            &held
+        ));
+        assert!(!same_cgroups(
+            b"cpu=/docker/abc\0memory=/docker/abc\0pids=/\0",
+            &held
+        ));
+        assert!(same_cgroups(b"", &cgroups(b"")));
     }
 }

@@ -222,6 +222,20 @@ pub struct State {
 
 impl State {
     pub fn new(config: StateConfig, tables: &Tables) -> State {
+        let mut s = State::empty(config, tables);
+        s.seed(tables);
+        s
+    }
+
+    /// [`State::new`] from tables given away, so the process table is not
+    /// held twice while state is built (a replay's peak memory).
+    pub fn from_tables(config: StateConfig, tables: Tables) -> State {
+        let mut s = State::empty(config, &tables);
+        s.seed_owned(tables);
+        s
+    }
+
+    fn empty(config: StateConfig, tables: &Tables) -> State {
         let actions = (0..EVENT_MAX as u16)
             .map(|t| {
                 table::event_info(t)
@@ -238,7 +252,7 @@ impl State {
                     })
             })
             .collect();
-        let mut s = State {
+        State {
             threads: ThreadTable::default(),
             users: Users::default(),
             config,
@@ -248,9 +262,7 @@ impl State {
             scratch: String::new(),
             max_buffer_len: 80,
             boot_ts: tables.machine.as_ref().map_or(0, |m| m.boot_time_ns),
-        };
-        s.seed(tables);
-        s
+        }
     }
 
     /// Adds what a source learned later (e.g. a proc-list block mid-file).

@@ -11,12 +11,41 @@ use crate::fd::{render_addrs, Fd, Role, SockAddrs, L4};
 use crate::thread::Thread;
 use crate::State;
 
-fn strs(v: &[String]) -> Arc<[Box<str>]> {
-    v.iter()
-        .map(|s| s.clone().into_boxed_str())
-        .collect::<Vec<_>>()
-        .into()
+/// One copy of each distinct argv, environment and cgroup list while
+/// seeding: the threads of a process (and often many processes) carry
+/// the same ones, which would otherwise be held once per thread.
+#[derive(Default)]
+struct Shared {
+    strs: HashSet<Arc<[Box<str>]>>,
+    cgroups: HashSet<CgroupList>,
 }
+
+impl Shared {
+    fn strs(&mut self, v: Vec<String>) -> Arc<[Box<str>]> {
+        let v: Vec<Box<str>> = v.into_iter().map(String::into_boxed_str).collect();
+        if let Some(held) = self.strs.get(&v[..]) {
+            return held.clone();
+        }
+        let a: Arc<[Box<str>]> = v.into();
+        self.strs.insert(a.clone());
+        a
+    }
+
+    fn cgroups(&mut self, v: Vec<(String, String)>) -> CgroupList {
+        let v: Vec<(Box<str>, Box<str>)> = v
+            .into_iter()
+            .map(|(k, p)| (k.into_boxed_str(), p.into_boxed_str()))
+            .collect();
+        if let Some(held) = self.cgroups.get(&v[..]) {
+            return held.clone();
+        }
+        let a: CgroupList = v.into();
+        self.cgroups.insert(a.clone());
+        a
+    }
+}
+
+type CgroupList = Arc<[(Box<str>, Box<str>)]>;
 
 fn with_slash(s: &str) -> String {
     if s.ends_with('/') || s.is_empty() {
@@ -27,7 +56,28 @@ fn with_slash(s: &str) -> String {
 }
 
 impl State {
+    /// Seeds from borrowed tables (each record is copied in turn).
     pub(crate) fn seed(&mut self, tables: &Tables) {
+        let ports = self.seed_users(tables);
+        let mut shared = Shared::default();
+        for r in &tables.threads {
+            self.add_record_with(r.clone(), &ports, &mut shared);
+        }
+    }
+
+    /// Seeds from tables given away: each record's strings move into state
+    /// (or are dropped when an equal one is held), so the process table is
+    /// never held twice.
+    pub(crate) fn seed_owned(&mut self, mut tables: Tables) {
+        let ports = self.seed_users(&tables);
+        let mut shared = Shared::default();
+        for r in std::mem::take(&mut tables.threads) {
+            self.add_record_with(r, &ports, &mut shared);
+        }
+    }
+
+    /// Users and groups; returns the ports this machine listens on.
+    fn seed_users(&mut self, tables: &Tables) -> HashSet<u16> {
         for u in &tables.users {
             self.users.add_user(u);
         }
@@ -36,7 +86,7 @@ impl State {
         }
         // libsinsp turns IPv4 connections around when their source port is
         // one this machine listens on, so the client comes first.
-        let server_ports: HashSet<u16> = tables
+        tables
             .threads
             .iter()
             .flat_map(|t| t.fds.iter())
@@ -44,18 +94,20 @@ impl State {
                 FdTarget::Ipv4Server { port, .. } => Some(port),
                 _ => None,
             })
-            .collect();
-        for r in &tables.threads {
-            self.add_record_with(r, &server_ports);
-        }
+            .collect()
     }
 
     /// Adds one thread (and its fds) from a record.
     pub fn add_record(&mut self, r: &ThreadRecord) {
-        self.add_record_with(r, &HashSet::new());
+        self.add_record_with(r.clone(), &HashSet::new(), &mut Shared::default());
     }
 
-    fn add_record_with(&mut self, r: &ThreadRecord, server_ports: &HashSet<u16>) {
+    fn add_record_with(
+        &mut self,
+        r: ThreadRecord,
+        server_ports: &HashSet<u16>,
+        shared: &mut Shared,
+    ) {
         let mut t = Thread::unknown(r.tid);
         t.pid = r.pid;
         t.ptid = r.ptid;
@@ -67,14 +119,9 @@ impl State {
         t.comm = Some(r.comm.as_str().into());
         t.exe = r.exe.as_str().into();
         t.exepath = r.exepath.as_str().into();
-        t.args = strs(&r.args);
-        t.env = strs(&r.env);
-        t.cgroups = r
-            .cgroups
-            .iter()
-            .map(|(k, v)| (k.clone().into_boxed_str(), v.clone().into_boxed_str()))
-            .collect::<Vec<_>>()
-            .into();
+        t.args = shared.strs(r.args);
+        t.env = shared.strs(r.env);
+        t.cgroups = shared.cgroups(r.cgroups);
         t.root = r.root.as_str().into();
         t.uid = r.uid;
         t.gid = r.gid;

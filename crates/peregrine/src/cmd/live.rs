@@ -134,7 +134,7 @@ fn run_inner(args: &FalcoArgs, loaded: &Loaded) -> Result<u8, String> {
     };
     let manager = container_manager(cfg);
     let mut capture = app::rule_capture(cfg, src.tables());
-    let mut pipeline = Pipeline::new(engine, src.tables(), state_cfg);
+    let mut pipeline = Pipeline::from_tables(engine, src.take_tables(), state_cfg);
     for t in pipeline.state.threads().iter() {
         if let Some(c) = &t.container {
             manager.observe(c, t.pid.max(0) as u32);

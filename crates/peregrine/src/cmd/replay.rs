@@ -53,7 +53,7 @@ pub fn run(args: &FalcoArgs, loaded: &Loaded) -> u8 {
         ..StateConfig::default()
     };
     let mut capture = app::rule_capture(cfg, reader.tables());
-    let mut pipeline = Pipeline::new(engine, reader.tables(), state_cfg);
+    let mut pipeline = Pipeline::from_tables(engine, reader.take_tables(), state_cfg);
     pipeline.containers = Box::new(CaptureContainers::default());
     let mut on_alert = |a| {
         outputs.enqueue(a);

@@ -27,6 +27,28 @@ pub struct Tables {
     pub interfaces: Vec<InterfaceRecord>,
 }
 
+impl Tables {
+    /// A copy of everything but the process table.
+    pub fn without_threads(&self) -> Tables {
+        Tables {
+            machine: self.machine.clone(),
+            threads: Vec::new(),
+            users: self.users.clone(),
+            groups: self.groups.clone(),
+            interfaces: self.interfaces.clone(),
+        }
+    }
+
+    /// Gives the tables away to whoever builds state from them: the
+    /// process table moves out (it is much of a busy host's tables), the
+    /// small ones are copied.
+    pub fn take(&mut self) -> Tables {
+        let mut t = self.without_threads();
+        t.threads = std::mem::take(&mut self.threads);
+        t
+    }
+}
+
 /// A pull-based stream of events. `next` lends the event: it borrows the
 /// source, so bytes are never copied on the way to the engine.
 pub trait EventSource {

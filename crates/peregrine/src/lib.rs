@@ -7,3 +7,11 @@ pub mod drops;
 pub mod logger;
 pub mod rule_capture;
 pub mod timeouts;
+
+/// Wall-clock time in ns since the epoch: the time base of live events and
+/// of what Peregrine itself reports.
+pub fn wall_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}

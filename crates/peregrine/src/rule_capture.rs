@@ -52,13 +52,7 @@ pub struct RuleCapture {
 
 impl RuleCapture {
     pub fn new(settings: CaptureSettings, source_tables: &Tables) -> RuleCapture {
-        let base = Tables {
-            machine: source_tables.machine.clone(),
-            threads: Vec::new(),
-            users: source_tables.users.clone(),
-            groups: source_tables.groups.clone(),
-            interfaces: source_tables.interfaces.clone(),
-        };
+        let base = source_tables.without_threads();
         RuleCapture {
             settings,
             base,
@@ -120,7 +114,7 @@ impl RuleCapture {
         self.finish();
         let mb = self.settings.max_file_size_mb;
         Some(InternalAlert {
-            time_ns: wall_ns(),
+            time_ns: crate::wall_ns(),
             rule: SIZE_LIMIT_RULE.into(),
             priority: Priority::Informational,
             output: format!("{SIZE_LIMIT_RULE}. Configured limit: {mb} MB."),
@@ -177,10 +171,4 @@ impl RuleCapture {
             self.settings.path_prefix
         ));
     }
-}
-
-fn wall_ns() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
 }

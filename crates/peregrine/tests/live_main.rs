@@ -38,19 +38,33 @@ const QUIET: [&str; 4] = [
     "watch_config_files=false",
 ];
 
+/// Writes `rules` to DIR/rules.yaml and starts the agent on it, quiet, with
+/// `-o` for each of `options`; returns the rules file and the agent.
+fn agent_on(dir: &Path, rules: &str, options: &[&str]) -> (PathBuf, Peregrine) {
+    let path = dir.join("rules.yaml");
+    std::fs::write(&path, rules).unwrap();
+    let mut args = vec!["-r".to_string(), path.display().to_string()];
+    for o in options {
+        args.extend(["-o".to_string(), o.to_string()]);
+    }
+    args.extend(QUIET.map(String::from));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    (path, Peregrine::spawn(&refs))
+}
+
 #[test]
 fn sigterm_prints_the_summary_and_alerts_arrive_as_json() {
     if !peregrine_testkit::live_ready("live main job") {
         return;
     }
     let dir = tmpdir("summary");
-    let rules = dir.join("rules.yaml");
-    std::fs::write(&rules, marker_rule("cat_marker", "zq-sum-marker")).unwrap();
     let target = dir.join("zq-sum-marker.txt");
     std::fs::write(&target, "x").unwrap();
-    let mut args = vec!["-r", rules.to_str().unwrap(), "-o", "json_output=true"];
-    args.extend(QUIET);
-    let agent = Peregrine::spawn(&args);
+    let (_, agent) = agent_on(
+        &dir,
+        &marker_rule("cat_marker", "zq-sum-marker"),
+        &["json_output=true"],
+    );
     let t0 = Instant::now();
     cat(&target);
     assert!(
@@ -94,15 +108,11 @@ fn a_broken_rules_file_on_reload_keeps_the_old_rules_running() {
         return;
     }
     let dir = tmpdir("reload");
-    let rules = dir.join("rules.yaml");
-    std::fs::write(&rules, marker_rule("old_rule", "zq-reload-a")).unwrap();
     let a = dir.join("zq-reload-a.txt");
     let b = dir.join("zq-reload-b.txt");
     std::fs::write(&a, "x").unwrap();
     std::fs::write(&b, "x").unwrap();
-    let mut args = vec!["-r", rules.to_str().unwrap()];
-    args.extend(QUIET);
-    let agent = Peregrine::spawn(&args);
+    let (rules, agent) = agent_on(&dir, &marker_rule("old_rule", "zq-reload-a"), &[]);
     cat(&a);
     assert!(agent
         .wait_line(Duration::from_secs(5), |l| l.contains("old_rule saw"))
@@ -195,12 +205,8 @@ fn a_live_capture_replays_with_the_same_alerts() {
         return;
     }
     let dir = tmpdir("capture");
-    let rules = dir.join("rules.yaml");
-    std::fs::write(&rules, marker_rule("cap_rule", "zq-cap")).unwrap();
     let scap = dir.join("live.scap");
-    let mut args = vec!["-r", rules.to_str().unwrap()];
-    args.extend(QUIET);
-    let agent = Peregrine::spawn(&args);
+    let (rules, agent) = agent_on(&dir, &marker_rule("cap_rule", "zq-cap"), &[]);
     let mut capture = Command::new(BIN)
         .args(["capture", "-w", scap.to_str().unwrap(), "-M", "6"])
         .stdout(Stdio::null())
@@ -273,25 +279,12 @@ fn a_capture_rule_records_the_live_events_after_it_fires() {
         return;
     }
     let dir = tmpdir("rule-capture");
-    let rules = dir.join("rules.yaml");
-    std::fs::write(
-        &rules,
-        "- rule: capture_marker\n  desc: test\n  condition: evt.type in (open, openat, openat2) and proc.name = cat and fd.name contains zq-rc\n  output: \"opened %fd.name (ts=%evt.rawtime num=%evt.num)\"\n  priority: WARNING\n  capture: true\n  capture_duration: 1500\n",
-    )
-    .unwrap();
     let prefix = format!("capture.path_prefix={}", dir.join("falco").display());
-    let mut args = vec![
-        "-r",
-        rules.to_str().unwrap(),
-        "-o",
-        "json_output=true",
-        "-o",
-        "capture.enabled=true",
-        "-o",
-        &prefix,
-    ];
-    args.extend(QUIET);
-    let agent = Peregrine::spawn(&args);
+    let (rules, agent) = agent_on(
+        &dir,
+        "- rule: capture_marker\n  desc: test\n  condition: evt.type in (open, openat, openat2) and proc.name = cat and fd.name contains zq-rc\n  output: \"opened %fd.name (ts=%evt.rawtime num=%evt.num)\"\n  priority: WARNING\n  capture: true\n  capture_duration: 1500\n",
+        &["json_output=true", "capture.enabled=true", &prefix],
+    );
     // Two opens within the capture's 1.5 s: both land in one file.
     for i in 0..2 {
         let f = dir.join(format!("zq-rc-{i}.txt"));
@@ -359,22 +352,17 @@ fn sigusr1_reopens_the_alert_file_after_rotation() {
         return;
     }
     let dir = tmpdir("reopen");
-    let rules = dir.join("rules.yaml");
-    std::fs::write(&rules, marker_rule("rotate_marker", "zq-rot")).unwrap();
     let log = dir.join("events.txt");
     let file = format!("file_output.filename={}", log.display());
-    let mut args = vec![
-        "-r",
-        rules.to_str().unwrap(),
-        "-o",
-        "file_output.enabled=true",
-        "-o",
-        "file_output.keep_alive=true",
-        "-o",
-        &file,
-    ];
-    args.extend(QUIET);
-    let agent = Peregrine::spawn(&args);
+    let (_, agent) = agent_on(
+        &dir,
+        &marker_rule("rotate_marker", "zq-rot"),
+        &[
+            "file_output.enabled=true",
+            "file_output.keep_alive=true",
+            &file,
+        ],
+    );
     let target = |i: usize| {
         let f = dir.join(format!("zq-rot-{i}.txt"));
         std::fs::write(&f, "x").unwrap();
@@ -422,28 +410,20 @@ fn metrics_snapshots_arrive_as_internal_alerts_and_in_the_metrics_file() {
         return;
     }
     let dir = tmpdir("metrics");
-    let rules = dir.join("rules.yaml");
-    std::fs::write(&rules, marker_rule("metrics_marker", "zq-met")).unwrap();
     let file = dir.join("metrics.json");
     let file_opt = format!("metrics.output_file={}", file.display());
-    let mut args = vec![
-        "-r",
-        rules.to_str().unwrap(),
-        "-o",
-        "json_output=true",
-        "-o",
-        "metrics.enabled=true",
-        "-o",
-        "metrics.interval=1s",
-        "-o",
-        "metrics.output_rule=true",
-        "-o",
-        &file_opt,
-        "-o",
-        "metrics.resource_utilization_enabled=false",
-    ];
-    args.extend(QUIET);
-    let agent = Peregrine::spawn(&args);
+    let (_, agent) = agent_on(
+        &dir,
+        &marker_rule("metrics_marker", "zq-met"),
+        &[
+            "json_output=true",
+            "metrics.enabled=true",
+            "metrics.interval=1s",
+            "metrics.output_rule=true",
+            &file_opt,
+            "metrics.resource_utilization_enabled=false",
+        ],
+    );
     let snapshot = agent
         .wait_line(Duration::from_secs(10), |l| {
             l.contains("Falco internal: metrics snapshot")

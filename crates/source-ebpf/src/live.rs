@@ -278,13 +278,7 @@ impl LiveSource {
     /// Gives the /proc scan away (the process table moved, the small
     /// tables copied), for state to be seeded without a second copy.
     pub fn take_tables(&mut self) -> Tables {
-        Tables {
-            machine: self.tables.machine.clone(),
-            threads: std::mem::take(&mut self.tables.threads),
-            users: self.tables.users.clone(),
-            groups: self.tables.groups.clone(),
-            interfaces: self.tables.interfaces.clone(),
-        }
+        self.tables.take()
     }
 }
 

@@ -151,13 +151,7 @@ impl ScapReader {
     /// Table blocks later in the file start a new one.
     pub fn take_tables(&mut self) -> Tables {
         self.thread_index = HashMap::new();
-        Tables {
-            machine: self.tables.machine.clone(),
-            threads: std::mem::take(&mut self.tables.threads),
-            users: self.tables.users.clone(),
-            groups: self.tables.groups.clone(),
-            interfaces: self.tables.interfaces.clone(),
-        }
+        self.tables.take()
     }
 
     fn err(&self, block: Option<&BlockHead>, offset: u64, kind: ErrorKind) -> ScapError {

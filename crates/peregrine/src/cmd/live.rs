@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use peregrine::drops::{DropMonitor, DropStats};
 use peregrine::timeouts::TimeoutMonitor;
+use peregrine::wall_ns;
 use peregrine_container::ContainerManager;
 use peregrine_ebpf::interest::{self, BaseSyscalls, ScSet};
 use peregrine_ebpf::{LiveConfig, LiveStats};
@@ -317,11 +318,4 @@ fn print_summary(stats: &LiveStats, elapsed: Duration) {
         stats.n_drops(),
         stats.n_drops_buffer()
     );
-}
-
-/// Wall-clock ns, the time base of the probe's event timestamps.
-fn wall_ns() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
 }

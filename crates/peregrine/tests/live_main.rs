@@ -447,3 +447,39 @@ fn metrics_snapshots_arrive_as_internal_alerts_and_in_the_metrics_file() {
     assert!(first["output_fields"]["scap.n_evts"].is_u64(), "{first}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn drop_failed_exit_drops_failed_syscalls_in_the_kernel() {
+    if !peregrine_testkit::live_ready("drop_failed_exit") {
+        return;
+    }
+    let dir = tmpdir("drop-failed");
+    let ok = dir.join("zq-dfe-ok.txt");
+    std::fs::write(&ok, "x").unwrap();
+    let missing = dir.join("zq-dfe-missing.txt");
+    // Without the option the failed open alerts too; with it, only the
+    // successful one reaches the rules.
+    for (drop, want_missing) in [("false", true), ("true", false)] {
+        let (_, agent) = agent_on(
+            &dir,
+            &marker_rule("dfe_marker", "zq-dfe"),
+            &[&format!("engine.modern_ebpf.drop_failed_exit={drop}")],
+        );
+        cat(&missing);
+        cat(&ok);
+        assert!(
+            agent
+                .wait_line(Duration::from_secs(5), |l| l.contains("zq-dfe-ok.txt"))
+                .is_some(),
+            "no alert for the successful open"
+        );
+        let (code, out, err) = agent.stop();
+        assert_eq!(code, Some(0), "{err}");
+        let saw_missing = out.iter().any(|l| l.contains("zq-dfe-missing.txt"));
+        assert_eq!(
+            saw_missing, want_missing,
+            "drop_failed_exit={drop}: {out:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

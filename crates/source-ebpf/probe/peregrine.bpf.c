@@ -47,7 +47,7 @@ static __always_inline void sc_load_current(struct sc *s, long ret)
 	SEC("tracepoint/syscalls/sys_exit_" #kname)                                  \
 	int x_##name(struct sys_exit_tp *tp)                                         \
 	{                                                                            \
-		if (cfg_floor || is_self())                                          \
+		if (cfg_floor || is_self() || (cfg_drop_failed && tp->ret < 0))     \
 			return 0;                                                    \
 		struct sc s;                                                         \
 		sc_load_current(&s, tp->ret);                                        \
@@ -64,6 +64,8 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	u32 nr = (u32)regs->orig_ax;
 	if (nr >= SYSCALL_TABLE || !interest[nr])
+		return 0;
+	if (cfg_drop_failed && ret < 0)
 		return 0;
 	if (is_self())
 		return 0;
@@ -90,7 +92,7 @@ int BPF_PROG(t_generic, struct pt_regs *regs, long ret)
 SEC("tracepoint/syscalls/sys_exit_getpid")
 int x_generic(struct sys_exit_tp *tp)
 {
-	if (cfg_floor || is_self())
+	if (cfg_floor || is_self() || (cfg_drop_failed && tp->ret < 0))
 		return 0;
 	struct sc s;
 	sc_load_current(&s, tp->ret);

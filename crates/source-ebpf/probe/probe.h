@@ -47,7 +47,8 @@ struct config {
 	u32 snaplen;        /* bytes of I/O data captured */
 	u8 shared_ring;     /* one ring for all CPUs, events prefixed by CPU */
 	u8 floor;           /* benchmark floor: every program returns at once */
-	u8 pad[6];
+	u8 drop_failed;     /* drop exits of failed syscalls (drop_failed_exit) */
+	u8 pad[5];
 };
 
 const volatile struct config cfg = {.snaplen = 80};
@@ -57,6 +58,7 @@ const volatile struct config cfg = {.snaplen = 80};
 #define cfg_snaplen (cfg.snaplen)
 #define cfg_shared_ring (cfg.shared_ring)
 #define cfg_floor (cfg.floor)
+#define cfg_drop_failed (cfg.drop_failed)
 #define cfg_rb_flags (cfg.rb_flags)
 
 /* Changeable at run time (user space rewrites .bss; mirrored by `Runtime`

@@ -68,6 +68,9 @@ pub struct ProbeConfig {
     /// Benchmark floor: load and attach the same programs, which return at
     /// once.
     pub floor: bool,
+    /// Falco's `drop_failed_exit`: exits of failed syscalls (negative
+    /// return) are dropped in the kernel.
+    pub drop_failed_exit: bool,
 }
 
 impl Default for ProbeConfig {
@@ -81,6 +84,7 @@ impl Default for ProbeConfig {
             interest: ScSet::new(),
             ignore_tgid: Some(std::process::id()),
             floor: false,
+            drop_failed_exit: false,
         }
     }
 }
@@ -125,7 +129,8 @@ struct RoConfig {
     snaplen: u32,
     shared_ring: u8,
     floor: u8,
-    pad: [u8; 6],
+    drop_failed: u8,
+    pad: [u8; 5],
 }
 
 /// Mirrors `struct runtime` in probe/probe.h.
@@ -396,7 +401,8 @@ impl Probe {
             snaplen: cfg.snaplen.min(16 * 1024),
             shared_ring: cfg.shared_ring as u8,
             floor: cfg.floor as u8,
-            pad: [0; 6],
+            drop_failed: cfg.drop_failed_exit as u8,
+            pad: [0; 5],
         };
         for mut map in open.maps_mut() {
             let name = map.name().to_string_lossy().into_owned();

@@ -77,6 +77,7 @@ fn live_config(args: &FalcoArgs, cfg: &Config, set: ScSet) -> Result<LiveConfig,
         lc.probe.snaplen = cfg.falco_libs.snaplen.min(65_536) as u32;
     }
     lc.probe.interest = set;
+    lc.probe.drop_failed_exit = cfg.engine.drop_failed_exit;
     Ok(lc)
 }
 

@@ -146,11 +146,10 @@ const HTTP_OUTPUT: &[Field] = &[
 
 const KMOD: &[Field] = &[
     f("buf_size_preset", Ty::Int, "Ring buffer size preset."),
-    noop(
+    f(
         "drop_failed_exit",
         Ty::Bool,
-        "Falco: drop failed syscall exit events in the kernel.",
-        "failed syscalls reach the rules (evt.failed)",
+        "Drop exit events of failed syscalls (negative return) in the kernel.",
     ),
 ];
 
@@ -165,11 +164,10 @@ const MODERN_EBPF: &[Field] = &[
         Ty::Int,
         "Ring buffer size preset (0-10; 4 = 8 MiB).",
     ),
-    noop(
+    f(
         "drop_failed_exit",
         Ty::Bool,
-        "Falco: drop failed syscall exit events in the kernel.",
-        "failed syscalls reach the rules (evt.failed)",
+        "Drop exit events of failed syscalls (negative return) in the kernel.",
     ),
     noop(
         "disable_iterators",

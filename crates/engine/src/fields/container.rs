@@ -87,10 +87,6 @@ impl ContainerLookup for ContainerManager {
 }
 
 pub(super) fn extract(fid: Fid, name: &str, arg: &FArg, ctx: &Ctx<'_>, out: &mut Out<'_>) -> bool {
-    if is_deprecated_k8s(fid) {
-        // Falco's container plugin keeps these names but extracts nothing.
-        return true;
-    }
     let Some(t) = ctx.thread else { return true };
     let cref = t.container.as_ref();
     if matches!(
@@ -139,31 +135,4 @@ pub(super) fn extract(fid: Fid, name: &str, arg: &FArg, ctx: &Ctx<'_>, out: &mut
 
 fn is_probe(t: &peregrine_state::Thread, probe: &str) -> bool {
     !probe.is_empty() && probe.split(' ').next().is_some_and(|exe| *t.exe == *exe)
-}
-
-/// `k8s.rc/svc/rs/deployment.*` and `k8s.ns.id/label/labels`: gone from
-/// Falco's container plugin except as names; `k8smeta` serves them now.
-fn is_deprecated_k8s(fid: Fid) -> bool {
-    matches!(
-        fid,
-        Fid::K8sRcName
-            | Fid::K8sRcId
-            | Fid::K8sRcLabel
-            | Fid::K8sRcLabels
-            | Fid::K8sSvcName
-            | Fid::K8sSvcId
-            | Fid::K8sSvcLabel
-            | Fid::K8sSvcLabels
-            | Fid::K8sNsId
-            | Fid::K8sNsLabel
-            | Fid::K8sNsLabels
-            | Fid::K8sRsName
-            | Fid::K8sRsId
-            | Fid::K8sRsLabel
-            | Fid::K8sRsLabels
-            | Fid::K8sDeploymentName
-            | Fid::K8sDeploymentId
-            | Fid::K8sDeploymentLabel
-            | Fid::K8sDeploymentLabels
-    )
 }

@@ -278,9 +278,6 @@ pub(super) fn extract(fid: Fid, arg: &FArg, ctx: &Ctx<'_>, out: &mut Out<'_>) ->
             out.u64(hit as u64)
         }
         Fid::EvtAbspath => abspath(ctx, arg, out),
-        // Compiled into an evt.rawtime window; as a display field it has
-        // no value, as in libsinsp.
-        Fid::EvtAround => {}
         Fid::EvtIsOpenRead => {
             if let Some(f) = open_flags(ctx) {
                 out.bool(f & PPM_O_ACCMODE_READ != 0)

@@ -86,16 +86,25 @@ macro_rules! fields {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Fid { $($id),* }
 
-        /// `(name, id, type, arg kind, list)` for every field.
-        pub(crate) const TABLE: &[(&str, Fid, ValType, ArgKind, bool)] = &[
-            $( ($name, Fid::$id, ValType::$ty, argkind!($($flag)*), islist!($($flag)*)) ),*
+        /// `(name, id, type, arg kind, list, valueless)` for every field.
+        pub(crate) const TABLE: &[Entry] = &[
+            $( ($name, Fid::$id, ValType::$ty, argkind!($($flag)*), islist!($($flag)*), valueless!($($flag)*)) ),*
         ];
     };
 }
 
+/// `(name, id, type, arg kind, list, valueless)`.
+pub(crate) type Entry = (&'static str, Fid, ValType, ArgKind, bool, bool);
+
 macro_rules! argkind {
     () => {
         ArgKind::None
+    };
+    (none) => {
+        ArgKind::None
+    };
+    (req none) => {
+        ArgKind::Required
     };
     (list) => {
         ArgKind::None
@@ -113,8 +122,26 @@ macro_rules! argkind {
         ArgKind::Required
     };
 }
+/// `none`: a name Falco keeps that never has a value.
+macro_rules! valueless {
+    (none) => {
+        true
+    };
+    (req none) => {
+        true
+    };
+    ($($flag:ident)*) => {
+        false
+    };
+}
 macro_rules! islist {
     () => {
+        false
+    };
+    (none) => {
+        false
+    };
+    (req none) => {
         false
     };
     (req) => {
@@ -193,8 +220,9 @@ fields! {
     "evt.count.error.other" => EvtCountErrorOther: U64;
     "evt.count.exit" => EvtCountExit: U64;
     "evt.abspath" => EvtAbspath: Str, opt;
-    // Filter only: `evt.around[T]=D` compiles to a window on evt.rawtime.
-    "evt.around" => EvtAround: U64, req;
+    // Filter only: `evt.around[T]=D` compiles to a window on evt.rawtime;
+    // displayed, it has no value, as in libsinsp.
+    "evt.around" => EvtAround: U64, req, none;
     "evt.is_open_read" => EvtIsOpenRead: Bool;
     "evt.is_open_write" => EvtIsOpenWrite: Bool;
     "evt.is_open_exec" => EvtIsOpenExec: Bool;
@@ -408,30 +436,34 @@ fields! {
     "k8s.pod.cni.json" => K8sPodCniJson: Str;
     "k8s.ns.name" => K8sNsName: Str;
     // Deprecated by the container plugin, which extracts nothing for them.
-    "k8s.rc.name" => K8sRcName: Str;
-    "k8s.rc.id" => K8sRcId: Str;
-    "k8s.rc.label" => K8sRcLabel: Str, req;
-    "k8s.rc.labels" => K8sRcLabels: Str;
-    "k8s.svc.name" => K8sSvcName: Str;
-    "k8s.svc.id" => K8sSvcId: Str;
-    "k8s.svc.label" => K8sSvcLabel: Str, req;
-    "k8s.svc.labels" => K8sSvcLabels: Str;
-    "k8s.ns.id" => K8sNsId: Str;
-    "k8s.ns.label" => K8sNsLabel: Str, req;
-    "k8s.ns.labels" => K8sNsLabels: Str;
-    "k8s.rs.name" => K8sRsName: Str;
-    "k8s.rs.id" => K8sRsId: Str;
-    "k8s.rs.label" => K8sRsLabel: Str, req;
-    "k8s.rs.labels" => K8sRsLabels: Str;
-    "k8s.deployment.name" => K8sDeploymentName: Str;
-    "k8s.deployment.id" => K8sDeploymentId: Str;
-    "k8s.deployment.label" => K8sDeploymentLabel: Str, req;
-    "k8s.deployment.labels" => K8sDeploymentLabels: Str;
+    "k8s.rc.name" => K8sRcName: Str, none;
+    "k8s.rc.id" => K8sRcId: Str, none;
+    "k8s.rc.label" => K8sRcLabel: Str, req, none;
+    "k8s.rc.labels" => K8sRcLabels: Str, none;
+    "k8s.svc.name" => K8sSvcName: Str, none;
+    "k8s.svc.id" => K8sSvcId: Str, none;
+    "k8s.svc.label" => K8sSvcLabel: Str, req, none;
+    "k8s.svc.labels" => K8sSvcLabels: Str, none;
+    "k8s.ns.id" => K8sNsId: Str, none;
+    "k8s.ns.label" => K8sNsLabel: Str, req, none;
+    "k8s.ns.labels" => K8sNsLabels: Str, none;
+    "k8s.rs.name" => K8sRsName: Str, none;
+    "k8s.rs.id" => K8sRsId: Str, none;
+    "k8s.rs.label" => K8sRsLabel: Str, req, none;
+    "k8s.rs.labels" => K8sRsLabels: Str, none;
+    "k8s.deployment.name" => K8sDeploymentName: Str, none;
+    "k8s.deployment.id" => K8sDeploymentId: Str, none;
+    "k8s.deployment.label" => K8sDeploymentLabel: Str, req, none;
+    "k8s.deployment.labels" => K8sDeploymentLabels: Str, none;
 }
 
 /// Which extractor module serves a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Class {
+    /// A field that never has a value: names Falco's container plugin keeps
+    /// without extracting them (`k8s.rc/svc/rs/deployment.*`), and
+    /// `evt.around` outside a filter.
+    Valueless,
     Evt,
     Proc,
     Fd,
@@ -457,7 +489,7 @@ fn class_of(name: &str) -> Class {
 }
 
 /// Looks a field up by name.
-pub(crate) fn lookup(name: &str) -> Option<&'static (&'static str, Fid, ValType, ArgKind, bool)> {
+pub(crate) fn lookup(name: &str) -> Option<&'static Entry> {
     TABLE.iter().find(|(n, ..)| *n == name)
 }
 
@@ -485,7 +517,7 @@ pub fn resolve(f: &FieldRef) -> Result<Spec, String> {
     } else {
         (f.name.as_str(), f.arg.as_deref())
     };
-    let &(static_name, fid, ty, kind, list) = lookup(name)
+    let &(static_name, fid, ty, kind, list, valueless) = lookup(name)
         .ok_or_else(|| format!("filter_check called with nonexistent field {}", f.name))?;
     let arg = match (kind, arg) {
         (ArgKind::None, Some(a)) => {
@@ -533,7 +565,11 @@ pub fn resolve(f: &FieldRef) -> Result<Spec, String> {
     Ok(Spec {
         fid,
         name: static_name,
-        class: class_of(name),
+        class: if valueless {
+            Class::Valueless
+        } else {
+            class_of(name)
+        },
         arg,
         ty,
         list,
@@ -609,6 +645,7 @@ pub fn extract(spec: &Spec, ctx: &Ctx<'_>, out: &mut Out<'_>) {
     let start = out.arena.vals.len();
     let fid = spec.fid;
     let handled = match spec.class {
+        Class::Valueless => true,
         Class::Evt => evt::extract(fid, &spec.arg, ctx, out),
         Class::Proc => proc_::extract(fid, &spec.arg, ctx, out),
         Class::Fd => fd::extract(fid, &spec.arg, ctx, out),

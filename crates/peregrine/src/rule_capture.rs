@@ -44,10 +44,6 @@ pub struct RuleCapture {
     base: Tables,
     open: Option<Open>,
     deadline_ns: u64,
-    /// Files finished so far.
-    pub files: u64,
-    /// Files that could not be created or written.
-    pub errors: u64,
 }
 
 impl RuleCapture {
@@ -58,8 +54,6 @@ impl RuleCapture {
             base,
             open: None,
             deadline_ns: 0,
-            files: 0,
-            errors: 0,
         }
     }
 
@@ -98,7 +92,6 @@ impl RuleCapture {
                 logger::Level::Error,
                 &format!("capture {}: {e}", open.path.display()),
             );
-            self.errors += 1;
             self.finish();
             return None;
         }
@@ -131,13 +124,10 @@ impl RuleCapture {
         let tables = state.snapshot_tables(&self.base);
         match ScapWriter::create_with(&path, &tables, true) {
             Ok(writer) => self.open = Some(Open { writer, path }),
-            Err(e) => {
-                self.errors += 1;
-                logger::log(
-                    logger::Level::Error,
-                    &format!("cannot start capture {}: {e}", path.display()),
-                );
-            }
+            Err(e) => logger::log(
+                logger::Level::Error,
+                &format!("cannot start capture {}: {e}", path.display()),
+            ),
         }
     }
 
@@ -147,15 +137,11 @@ impl RuleCapture {
         let Some(open) = self.open.take() else {
             return;
         };
-        match open.writer.close() {
-            Ok(()) => self.files += 1,
-            Err(e) => {
-                self.errors += 1;
-                logger::log(
-                    logger::Level::Error,
-                    &format!("capture {}: {e}", open.path.display()),
-                );
-            }
+        if let Err(e) = open.writer.close() {
+            logger::log(
+                logger::Level::Error,
+                &format!("capture {}: {e}", open.path.display()),
+            );
         }
     }
 

@@ -141,48 +141,23 @@ impl Peregrine {
         timeout: Duration,
         pred: impl Fn(&Value) -> bool,
     ) -> Option<Value> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(a) = self
-                .alerts()
+        wait_for(timeout, || {
+            self.alerts()
                 .into_iter()
                 .find(|a| a["rule"] == rule && pred(&a["output_fields"]))
-            {
-                return Some(a);
-            }
-            if Instant::now() >= deadline {
-                return None;
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
+        })
     }
 
     /// The first text line satisfying `pred`.
     pub fn wait_line(&self, timeout: Duration, pred: impl Fn(&str) -> bool) -> Option<String> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(l) = self.lines().into_iter().find(|l| pred(l)) {
-                return Some(l);
-            }
-            if Instant::now() >= deadline {
-                return None;
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
+        wait_for(timeout, || self.lines().into_iter().find(|l| pred(l)))
     }
 
     /// The first stderr line satisfying `pred`.
     pub fn wait_stderr(&self, timeout: Duration, pred: impl Fn(&str) -> bool) -> Option<String> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(l) = self.stderr_lines().into_iter().find(|l| pred(l)) {
-                return Some(l);
-            }
-            if Instant::now() >= deadline {
-                return None;
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
+        wait_for(timeout, || {
+            self.stderr_lines().into_iter().find(|l| pred(l))
+        })
     }
 
     /// SIGTERM, then the exit status, stdout (the summary is at its end)
@@ -216,6 +191,20 @@ impl Drop for Peregrine {
 }
 
 /// A string field of an alert's `output_fields` (empty when null/absent).
+/// Polls `found` every 50 ms until it gives something or `timeout` passes.
+fn wait_for<T>(timeout: Duration, found: impl Fn() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(x) = found() {
+            return Some(x);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
 pub fn field<'a>(fields: &'a Value, key: &str) -> &'a str {
     fields.get(key).and_then(Value::as_str).unwrap_or("")
 }
